@@ -1,0 +1,85 @@
+package filter
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/portcullis/portcullis/extproc/internal/policy"
+	"github.com/portcullis/portcullis/extproc/internal/verdict"
+)
+
+// Engine holds what every exchange decides against: the current policy
+// snapshot and the verdict cache. It is safe for concurrent use.
+type Engine struct {
+	policy   atomic.Pointer[policy.Policy]
+	verdicts *verdict.Cache
+	now      func() time.Time
+	admit    func() error
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Verdicts is the verdict cache consulted on every request. Defaults to an
+	// empty cache (no verdicts).
+	Verdicts *verdict.Cache
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// Admit is asked before every exchange whether its audit record can be
+	// kept; when it returns an error the request is refused with 503
+	// (fail-closed: no request is served whose decision would be lost).
+	// Defaults to always admitting.
+	Admit func() error
+}
+
+// NewEngine returns an engine enforcing p.
+func NewEngine(p *policy.Policy, opts Options) *Engine {
+	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit}
+	if e.verdicts == nil {
+		e.verdicts = verdict.NewCache()
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.admit == nil {
+		e.admit = func() error { return nil }
+	}
+	e.policy.Store(p)
+	return e
+}
+
+// SetPolicy replaces the policy snapshot; exchanges already started keep the
+// snapshot they began with.
+func (e *Engine) SetPolicy(p *policy.Policy) { e.policy.Store(p) }
+
+// Policy returns the current snapshot.
+func (e *Engine) Policy() *policy.Policy { return e.policy.Load() }
+
+// Verdicts returns the engine's verdict cache.
+func (e *Engine) Verdicts() *verdict.Cache { return e.verdicts }
+
+// StreamInfo is what the transport knows about an exchange before its first
+// header: values Envoy passes as attributes or gRPC metadata.
+type StreamInfo struct {
+	// ClientAddress is the downstream address (Envoy's source.address).
+	ClientAddress string
+	// RoutePersona is the persona of the virtual endpoint the route belongs
+	// to, when the route says (per-route gRPC metadata); empty otherwise.
+	RoutePersona string
+}
+
+// NewExchange starts the state for one HTTP exchange.
+func (e *Engine) NewExchange(info StreamInfo) *Exchange {
+	p := e.policy.Load()
+	return &Exchange{
+		engine: e,
+		policy: p,
+		info:   info,
+		start:  e.now(),
+		decision: Decision{
+			ClientAddress: info.ClientAddress,
+			Environment:   p.Environment,
+			Outcome:       OutcomeAllowed,
+			Reason:        ReasonNoMessage,
+		},
+	}
+}

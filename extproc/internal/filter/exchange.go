@@ -1,0 +1,407 @@
+package filter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/portcullis/portcullis/extproc/internal/mcp"
+	"github.com/portcullis/portcullis/extproc/internal/policy"
+	"github.com/portcullis/portcullis/extproc/internal/verdict"
+)
+
+// Exchange is the filter's state for one HTTP request/response. Its methods
+// are called in protocol order by one goroutine (the ext_proc stream).
+type Exchange struct {
+	engine *Engine
+	policy *policy.Policy
+	info   StreamInfo
+	start  time.Time
+
+	agent *policy.Agent
+	// verdictChecked is set once the verdict cache has been consulted, so a
+	// throttle consumes one token per exchange.
+	verdictChecked bool
+
+	// narrowID is the id of a tools/list request whose response must be
+	// narrowed to the persona's tools; nil when nothing is to be narrowed.
+	narrowID json.RawMessage
+	respKind responseKind
+	sse      mcp.SSESplitter
+
+	decision Decision
+	finished bool
+}
+
+type responseKind uint8
+
+const (
+	respOther responseKind = iota
+	respJSON
+	respSSE
+)
+
+// RequestHeaders authenticates the agent and prepares the upstream request:
+// the agent's key is stripped and the upstream's backend credential injected.
+func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
+	d := &x.decision
+	d.HTTPMethod = h.Get(":method")
+	d.RequestID = h.Get("x-request-id")
+	d.Session = h.Get("mcp-session-id")
+	if d.ClientAddress == "" {
+		d.ClientAddress = h.Get("x-forwarded-for")
+	}
+	if err := x.engine.admit(); err != nil {
+		return x.refuse(http503(), OutcomeError, ReasonAuditUnavailable)
+	}
+	agent, err := x.policy.Authenticate(h.Get(x.policy.AuthHeader()))
+	if err != nil {
+		reason := ReasonUnknownCredential
+		challenge := `Bearer realm="portcullis", error="invalid_token", error_description="unknown API key"`
+		if errors.Is(err, policy.AuthMissing) {
+			reason = ReasonMissingCredential
+			challenge = `Bearer realm="portcullis"`
+		}
+		return x.refuse(&Response{
+			Status:  401,
+			Headers: Headers{{"content-type", "application/json"}, {"www-authenticate", challenge}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeUnauthorized, "authentication required: "+err.Error(), nil),
+			Details: "portcullis_unauthenticated",
+		}, OutcomeDenied, reason)
+	}
+	x.agent = agent
+	d.Agent, d.Subject, d.Persona = agent.ID, agent.Subject, agent.Persona.Name
+	up := agent.Persona.Upstream
+	d.Upstream = up.Name
+	if rp := x.info.RoutePersona; rp != "" && rp != agent.Persona.Name {
+		return x.refuse(&Response{
+			Status:  403,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeForbidden, fmt.Sprintf("agent %q may not use the endpoint of persona %q", agent.ID, rp), nil),
+			Details: "portcullis_persona_mismatch",
+		}, OutcomeDenied, ReasonPersonaMismatch)
+	}
+	if endOfStream {
+		// No JSON-RPC body will follow (GET stream, DELETE): verdicts are
+		// checked now, and the refusal cannot name a request id.
+		if resp := x.checkVerdicts(nil); resp != nil {
+			return Action{Respond: resp}
+		}
+	}
+	return Action{SetHeaders: x.credentialHeaders(), RemoveHeaders: x.strippedHeaders()}
+}
+
+func (x *Exchange) credentialHeaders() Headers {
+	up := x.agent.Persona.Upstream
+	if up.CredentialHeader == "" {
+		return nil
+	}
+	return Headers{{up.CredentialHeader, up.CredentialValue}}
+}
+
+func (x *Exchange) strippedHeaders() []string {
+	auth := x.policy.AuthHeader()
+	if up := x.agent.Persona.Upstream; up.CredentialHeader == auth {
+		return nil // overwritten by the credential
+	}
+	return []string{auth}
+}
+
+// RequestBody authorises the JSON-RPC message(s) in a buffered request body.
+func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
+	d := &x.decision
+	d.BytesIn += uint64(len(body))
+	if x.agent == nil || x.decision.Outcome != OutcomeAllowed {
+		return Action{} // already refused at headers
+	}
+	if limit := x.policy.MaxBodyBytes; len(body) > limit {
+		return x.refuse(&Response{
+			Status:  413,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeInvalidRequest, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", len(body), limit), nil),
+			Details: "portcullis_body_too_large",
+		}, OutcomeDenied, ReasonBodyTooLarge)
+	}
+	if !endOfStream {
+		// The filter is configured for BUFFERED request bodies; a partial
+		// body means the configuration is wrong. Fail closed.
+		return x.refuse(&Response{
+			Status:  500,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, -32603, "request body was not buffered", nil),
+			Details: "portcullis_body_not_buffered",
+		}, OutcomeError, ReasonInternalError)
+	}
+	msg, err := mcp.ParseBody(body, mcp.Limits{MaxDepth: x.policy.MaxJSONDepth, MaxBatch: x.policy.MaxBatch})
+	if err != nil {
+		var pe *mcp.ParseError
+		code, reason := mcp.CodeParseError, err.Error()
+		if errors.As(err, &pe) {
+			code = pe.Code
+		}
+		return x.refuse(&Response{
+			Status:  400,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, code, reason, nil),
+			Details: "portcullis_malformed_jsonrpc",
+		}, OutcomeDenied, ReasonMalformedRequest)
+	}
+	first := msg.Messages[0]
+	var replyID json.RawMessage
+	if !msg.Batch && first.Kind == mcp.KindRequest {
+		replyID = first.ID
+	}
+	d.Method, d.Tool = first.Method, first.Tool
+	if msg.Batch {
+		d.Method = "batch"
+	}
+	if resp := x.checkVerdicts(replyID); resp != nil {
+		return Action{Respond: resp}
+	}
+	persona := x.agent.Persona
+	d.Reason = ReasonMethodPassthrough
+	for i, m := range msg.Messages {
+		if m.Kind == mcp.KindResponse {
+			continue // the client answering a server request
+		}
+		where := ""
+		if msg.Batch {
+			where = fmt.Sprintf(" (batch element %d)", i)
+		}
+		if persona.Forbids(m.Method) {
+			d.Method, d.Tool = m.Method, m.Tool
+			return x.deny(replyID, fmt.Sprintf("method %q is not permitted for persona %q%s", m.Method, persona.Name, where), ReasonMethodForbidden)
+		}
+		if m.Method == mcp.MethodToolsCall {
+			if !persona.Grants(m.Tool) {
+				d.Method, d.Tool = m.Method, m.Tool
+				return x.deny(replyID, fmt.Sprintf("tool %q is not permitted for persona %q%s", m.Tool, persona.Name, where), ReasonToolNotGranted)
+			}
+			d.Reason = ReasonToolGranted
+		}
+		if m.Method == mcp.MethodToolsList && m.Kind == mcp.KindRequest {
+			if msg.Batch {
+				// Narrowing is tracked for one id per exchange; a batched
+				// tools/list would escape it, so it is refused.
+				return x.deny(nil, "tools/list is not accepted inside a batch", ReasonMethodForbidden)
+			}
+			x.narrowID = m.ID
+		}
+	}
+	return Action{}
+}
+
+// deny answers a refused request with a JSON-RPC error. Requests with an id
+// get HTTP 200 and the error (what MCP clients surface to the model);
+// notifications and batches get 403.
+func (x *Exchange) deny(id json.RawMessage, msg string, reason Reason) Action {
+	status := 200
+	if id == nil {
+		status = 403
+	}
+	return x.refuse(&Response{
+		Status:  status,
+		Headers: Headers{{"content-type", "application/json"}},
+		Body:    mcp.ErrorResponse(id, mcp.CodeForbidden, msg, nil),
+		Details: "portcullis_denied",
+	}, OutcomeDenied, reason)
+}
+
+// checkVerdicts consults the verdict cache once per exchange and returns the
+// refusal, or nil.
+func (x *Exchange) checkVerdicts(id json.RawMessage) *Response {
+	if x.verdictChecked {
+		return nil
+	}
+	x.verdictChecked = true
+	a := x.agent
+	res, v := x.engine.verdicts.Check(x.engine.now(),
+		verdict.Key{Kind: verdict.KindAgent, ID: a.ID},
+		verdict.Key{Kind: verdict.KindSubject, ID: a.Subject},
+		verdict.Key{Kind: verdict.KindPersona, ID: a.Persona.Name},
+		verdict.Key{Kind: verdict.KindSession, ID: x.decision.Session},
+		verdict.Key{Kind: verdict.KindClientAddress, ID: hostOf(x.decision.ClientAddress)},
+	)
+	if res == verdict.Pass {
+		return nil
+	}
+	status := 200
+	if id == nil {
+		status = 403
+	}
+	data := map[string]string{"verdict_id": v.ID, "rule": v.Rule, "reason": v.Reason}
+	if !v.ExpiresAt.IsZero() {
+		data["expires_at"] = v.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	x.decision.VerdictID = v.ID
+	if res == verdict.Throttled {
+		if id == nil {
+			status = 429
+		}
+		resp := &Response{
+			Status:  status,
+			Headers: Headers{{"content-type", "application/json"}, {"retry-after", strconv.Itoa(retryAfter(v.Rate))}},
+			Body:    mcp.ErrorResponse(id, mcp.CodeThrottled, fmt.Sprintf("agent %q is throttled by verdict %s (rule %s: %s)", x.agent.ID, v.ID, v.Rule, v.Reason), data),
+			Details: "portcullis_throttled",
+		}
+		x.setRefused(resp, OutcomeThrottled, ReasonVerdictThrottle)
+		return resp
+	}
+	until := ""
+	if !v.ExpiresAt.IsZero() {
+		until = " until " + v.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	resp := &Response{
+		Status:  status,
+		Headers: Headers{{"content-type", "application/json"}},
+		Body:    mcp.ErrorResponse(id, mcp.CodeBlocked, fmt.Sprintf("agent %q is blocked by verdict %s (rule %s: %s)%s", x.agent.ID, v.ID, v.Rule, v.Reason, until), data),
+		Details: "portcullis_blocked",
+	}
+	x.setRefused(resp, OutcomeBlocked, ReasonVerdictBlock)
+	return resp
+}
+
+func retryAfter(rate float64) int {
+	if rate <= 0 {
+		return 60
+	}
+	s := int(1/rate + 0.999)
+	return max(s, 1)
+}
+
+func (x *Exchange) refuse(resp *Response, o Outcome, r Reason) Action {
+	x.setRefused(resp, o, r)
+	return Action{Respond: resp}
+}
+
+func (x *Exchange) setRefused(resp *Response, o Outcome, r Reason) {
+	x.decision.Outcome, x.decision.Reason = o, r
+	x.decision.HTTPStatus = resp.Status
+	x.decision.BytesOut = uint64(len(resp.Body))
+}
+
+// ResponseHeaders chooses how the response body is inspected: JSON bodies
+// buffered, event streams streamed (only an incomplete event is held back).
+func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
+	if s, err := strconv.Atoi(h.Get(":status")); err == nil {
+		x.decision.HTTPStatus = s
+	}
+	if sid := h.Get("mcp-session-id"); sid != "" && x.decision.Session == "" {
+		x.decision.Session = sid
+	}
+	if endOfStream {
+		return Action{}
+	}
+	switch mediaType(h.Get("content-type")) {
+	case "application/json":
+		x.respKind = respJSON
+		return Action{ResponseBodyMode: BodyModeBuffered}
+	case "text/event-stream":
+		x.respKind = respSSE
+		return Action{ResponseBodyMode: BodyModeStreamed}
+	}
+	if x.narrowID != nil {
+		// A tools/list answer in a form the filter cannot inspect must not
+		// reach the agent un-narrowed.
+		x.respKind = respJSON
+		return Action{ResponseBodyMode: BodyModeBuffered}
+	}
+	return Action{ResponseBodyMode: BodyModeNone}
+}
+
+// ResponseBody narrows tools/list results in JSON bodies (buffered) and in
+// event streams (chunk by chunk).
+func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
+	switch x.respKind {
+	case respJSON:
+		if x.narrowID == nil {
+			x.decision.BytesOut += uint64(len(chunk))
+			return Action{}
+		}
+		out := x.narrowMessage(chunk)
+		x.decision.BytesOut += uint64(len(out))
+		return Action{
+			ReplaceBody: true,
+			Body:        out,
+			// Envoy keeps content-length for BUFFERED bodies and checks it
+			// against the replaced body.
+			SetHeaders: Headers{{"content-length", strconv.Itoa(len(out))}},
+		}
+	case respSSE:
+		if x.narrowID == nil {
+			x.decision.BytesOut += uint64(len(chunk))
+			return Action{}
+		}
+		var out []byte
+		for _, ev := range x.sse.Feed(chunk) {
+			out = append(out, x.narrowEvent(ev)...)
+		}
+		if endOfStream {
+			if rest := x.sse.Flush(); len(rest) > 0 {
+				out = append(out, x.narrowEvent(rest)...)
+			}
+		}
+		x.decision.BytesOut += uint64(len(out))
+		return Action{ReplaceBody: true, Body: out}
+	}
+	x.decision.BytesOut += uint64(len(chunk))
+	return Action{}
+}
+
+func (x *Exchange) narrowEvent(ev []byte) []byte {
+	data, ok := mcp.EventData(ev)
+	if !ok || len(data) == 0 {
+		return ev // priming event, comment, retry
+	}
+	out := x.narrowMessage(data)
+	if string(out) == string(data) {
+		return ev
+	}
+	return mcp.ReplaceEventData(ev, out)
+}
+
+// narrowMessage narrows raw if it is the response to the tracked tools/list
+// request. Anything else passes unchanged; a body the filter cannot read
+// while a narrowing is pending is replaced by an error (fail closed).
+func (x *Exchange) narrowMessage(raw []byte) []byte {
+	m, err := mcp.ParseMessage(raw)
+	if err != nil {
+		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
+	}
+	if m.Kind != mcp.KindResponse || !sameID(m.ID, x.narrowID) || m.Result == nil {
+		return raw
+	}
+	persona := x.agent.Persona
+	narrowed, _, err := mcp.NarrowToolsList(m.Result, persona.Grants)
+	if err != nil {
+		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list result could not be inspected", nil)
+	}
+	out, err := mcp.ReplaceResult(raw, narrowed)
+	if err != nil {
+		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
+	}
+	return out
+}
+
+// Finish closes the exchange and returns its audit record. Later calls
+// return the same record.
+func (x *Exchange) Finish() Decision {
+	if !x.finished {
+		x.finished = true
+		now := x.engine.now()
+		x.decision.Time = now
+		x.decision.Latency = now.Sub(x.start)
+	}
+	return x.decision
+}
+
+func http503() *Response {
+	return &Response{
+		Status:  503,
+		Headers: Headers{{"content-type", "application/json"}, {"retry-after", "5"}},
+		Body:    mcp.ErrorResponse(nil, -32603, "audit trail unavailable: request refused so that no decision is lost", nil),
+		Details: "portcullis_audit_unavailable",
+	}
+}

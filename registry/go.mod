@@ -1,0 +1,3 @@
+module github.com/portcullis/portcullis/registry
+
+go 1.26.8
