@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,14 +87,14 @@ func NewEmitter(sp *spool.Spool, client *kgo.Client, opts EmitterOptions) (*Emit
 }
 
 // NewProducerClient returns a franz-go client for decisions: idempotent,
-// acks=all, retrying without a deadline (the spool bounds what waits).
+// acks=all, retrying records without limit (franz-go's default; the spool
+// bounds what waits).
 func NewProducerClient(brokers []string, extra ...kgo.Opt) (*kgo.Client, error) {
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.UnknownTopicRetries(-1),
-		kgo.RecordRetries(-1),
 	}, extra...)
 	return kgo.NewClient(opts...)
 }
@@ -139,14 +140,14 @@ func (e *Emitter) Run(ctx context.Context) error {
 			krs = append(krs, &kgo.Record{Topic: e.opts.Topic, Key: key, Value: value})
 		}
 		for {
-			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := e.client.ProduceSync(pctx, krs...).FirstErr()
-			cancel()
+			stopped, err := e.produce(ctx, krs)
+			if stopped {
+				// Shutdown: whatever is unacknowledged stays spooled and is
+				// delivered after the restart.
+				return nil
+			}
 			if err == nil {
 				break
-			}
-			if ctx.Err() != nil {
-				return nil
 			}
 			e.opts.Logger.Warn("decision delivery failed; retrying", zap.Error(err), zap.Int("records", len(krs)))
 			select {
@@ -155,10 +156,10 @@ func (e *Emitter) Run(ctx context.Context) error {
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, e.opts.RetryBackoff)
-			// Records already accepted are produced again: consumers
-			// de-duplicate on event id (at-least-once).
-			for _, r := range krs {
-				r.Partition, r.Offset = 0, 0
+			// Records the broker had already accepted are produced again:
+			// consumers de-duplicate on event id (at-least-once).
+			for i, r := range krs {
+				krs[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value}
 			}
 		}
 		backoff = 100 * time.Millisecond
@@ -166,6 +167,41 @@ func (e *Emitter) Run(ctx context.Context) error {
 			return fmt.Errorf("kafka: acknowledging spool: %w", err)
 		}
 		e.delivered.Add(uint64(len(recs)))
+	}
+}
+
+// produce sends records and waits for all of them to be acknowledged (the
+// client retries retriable errors itself, without limit) or for ctx to end.
+// franz-go cannot take back records already sent in a request, so ctx ends
+// the wait, not the records: Close on the client fails them.
+func (e *Emitter) produce(ctx context.Context, krs []*kgo.Record) (stopped bool, err error) {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	wg.Add(len(krs))
+	for _, r := range krs {
+		e.client.Produce(context.WithoutCancel(ctx), r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		mu.Lock()
+		defer mu.Unlock()
+		return false, firstErr
+	case <-ctx.Done():
+		return true, nil
 	}
 }
 
