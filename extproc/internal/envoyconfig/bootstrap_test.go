@@ -71,19 +71,7 @@ func readEnvoyFile(t *testing.T, name string) []byte {
 	return b
 }
 
-// parseBootstrap converts YAML to JSON and unmarshals it strictly: unknown fields and
-// unresolvable "@type"s are errors.
-func parseBootstrap(y []byte) (*bootstrapv3.Bootstrap, error) {
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		return nil, fmt.Errorf("yaml to json: %w", err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(j, b); err != nil {
-		return nil, fmt.Errorf("protojson: %w", err)
-	}
-	return b, nil
-}
+func parseBootstrap(y []byte) (*bootstrapv3.Bootstrap, error) { return Parse(y) }
 
 // validation is the result of walking a message tree.
 type validation struct {
@@ -319,6 +307,9 @@ func checkExtProc(t *testing.T, ep *extprocv3.ExternalProcessor, wantCluster str
 	for _, body := range []extprocv3.ProcessingMode_BodySendMode{extprocv3.ProcessingMode_BUFFERED, extprocv3.ProcessingMode_STREAMED} {
 		full := proto.Clone(want).(*extprocv3.ProcessingMode)
 		full.ResponseBodyMode = body
+		// Envoy compares the effective mode: an override replaces both body
+		// modes, and the request body mode it leaves unset becomes NONE.
+		full.RequestBodyMode = extprocv3.ProcessingMode_NONE
 		wantAllowed[key(full)] = true
 		wantAllowed[key(&extprocv3.ProcessingMode{ResponseBodyMode: body})] = true
 	}

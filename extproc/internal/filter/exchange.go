@@ -308,7 +308,9 @@ func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
 		x.respKind = respJSON
 		return Action{ResponseBodyMode: BodyModeBuffered}
 	}
-	return Action{ResponseBodyMode: BodyModeNone}
+	// Other bodies keep the configured mode (NONE locally; STREAMED in the
+	// production bootstrap, where they are counted).
+	return Action{}
 }
 
 // ResponseBody narrows tools/list results in JSON bodies (buffered) and in

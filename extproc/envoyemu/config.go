@@ -1,0 +1,180 @@
+package envoyemu
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// Defaults applied by New. They mirror Envoy's defaults.
+const (
+	// DefaultBufferLimit is Envoy's default per_connection_buffer_limit_bytes.
+	DefaultBufferLimit = 1 << 20
+	// DefaultMessageTimeout is the ext_proc filter's default message_timeout.
+	DefaultMessageTimeout = 200 * time.Millisecond
+	// defaultStatusOnError is used when status_on_error is unset.
+	defaultStatusOnError = http.StatusInternalServerError
+)
+
+// Config configures a Proxy. The zero value of each optional field selects the
+// default documented on it.
+type Config struct {
+	// Filter is the Envoy ext_proc filter configuration to emulate. Required.
+	// grpc_service is not consulted (Client is used instead). Honoured:
+	// processing_mode, failure_mode_allow, message_timeout (default 200ms),
+	// max_message_timeout (default 0: override_message_timeout ignored),
+	// allow_mode_override, allowed_override_modes, status_on_error (default
+	// 500), mutation_rules, forward_rules, disable_immediate_response,
+	// metadata_options (untyped namespaces), request_attributes and
+	// response_attributes (see SupportedAttributes).
+	Filter *filterv3.ExternalProcessor
+	// Client opens one Process stream per downstream request. Required.
+	Client extprocv3.ExternalProcessorClient
+	// Upstream is the base URL (http or https) requests are forwarded to, with
+	// httputil.ReverseProxy SetURL semantics: the request path is joined to
+	// Upstream's path and the Host header becomes Upstream's host. Required.
+	Upstream *url.URL
+	// Transport sends requests upstream. Defaults to a clone of
+	// http.DefaultTransport with DisableCompression set, so that, like Envoy,
+	// the proxy neither adds Accept-Encoding nor decodes bodies.
+	Transport http.RoundTripper
+	// BufferLimit is Envoy's per_connection_buffer_limit_bytes: the most a
+	// BUFFERED body may hold (a larger request gets 413, a larger response
+	// 500) and the STREAMED backpressure threshold. Defaults to
+	// DefaultBufferLimit (1 MiB).
+	BufferLimit int
+	// RouteName is the value of the xds.route_name attribute. Defaults to ""
+	// (the attribute is then omitted, as Envoy omits unavailable attributes).
+	RouteName string
+	// Observer, when set, is called once for every finished downstream request
+	// from the request's goroutine. Defaults to nil (no reports).
+	Observer func(Result)
+}
+
+// settings is the validated, defaulted form of Config.Filter.
+type settings struct {
+	mode                     *filterv3.ProcessingMode
+	failureModeAllow         bool
+	messageTimeout           time.Duration
+	maxMessageTimeout        time.Duration
+	allowModeOverride        bool
+	allowedOverrideModes     []*filterv3.ProcessingMode
+	statusOnError            int
+	disableImmediateResponse bool
+	checker                  *mutationChecker
+	forward                  *headerForwarder
+	requestAttributes        []string
+	responseAttributes       []string
+	forwardingNamespaces     []string
+	receivingNamespaces      []string
+	bufferLimit              int
+	routeName                string
+}
+
+// validate checks cfg and derives its settings; all problems are joined.
+func (cfg Config) validate() (settings, error) {
+	var errs []error
+	if cfg.Client == nil {
+		errs = append(errs, errors.New("envoyemu: Client is required"))
+	}
+	if cfg.Upstream == nil {
+		errs = append(errs, errors.New("envoyemu: Upstream is required"))
+	} else if (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") || cfg.Upstream.Host == "" {
+		errs = append(errs, fmt.Errorf("envoyemu: Upstream %q must be an absolute http or https URL", cfg.Upstream))
+	}
+	if cfg.BufferLimit < 0 {
+		errs = append(errs, fmt.Errorf("envoyemu: BufferLimit %d must not be negative", cfg.BufferLimit))
+	}
+	if cfg.Filter == nil {
+		errs = append(errs, errors.New("envoyemu: Filter is required"))
+		return settings{}, errors.Join(errs...)
+	}
+	f := cfg.Filter
+	if err := f.ValidateAll(); err != nil {
+		errs = append(errs, fmt.Errorf("envoyemu: invalid Filter: %w", err))
+	}
+
+	s := settings{
+		mode:                     defaultedMode(f.GetProcessingMode()),
+		failureModeAllow:         f.GetFailureModeAllow(),
+		messageTimeout:           DefaultMessageTimeout,
+		allowModeOverride:        f.GetAllowModeOverride(),
+		allowedOverrideModes:     f.GetAllowedOverrideModes(),
+		statusOnError:            defaultStatusOnError,
+		disableImmediateResponse: f.GetDisableImmediateResponse(),
+		requestAttributes:        f.GetRequestAttributes(),
+		responseAttributes:       f.GetResponseAttributes(),
+		forwardingNamespaces:     f.GetMetadataOptions().GetForwardingNamespaces().GetUntyped(),
+		receivingNamespaces:      f.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(),
+		bufferLimit:              cfg.BufferLimit,
+		routeName:                cfg.RouteName,
+	}
+	if s.bufferLimit == 0 {
+		s.bufferLimit = DefaultBufferLimit
+	}
+	if f.GetMessageTimeout() != nil {
+		s.messageTimeout = f.GetMessageTimeout().AsDuration()
+	}
+	if f.GetMaxMessageTimeout() != nil {
+		s.maxMessageTimeout = f.GetMaxMessageTimeout().AsDuration()
+	}
+	if code := f.GetStatusOnError().GetCode(); code != 0 {
+		s.statusOnError = int(code)
+	}
+	var err error
+	if s.checker, err = newMutationChecker(f.GetMutationRules()); err != nil {
+		errs = append(errs, err)
+	}
+	if s.forward, err = newHeaderForwarder(f.GetForwardRules()); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, unsupported(f)...)
+	return s, errors.Join(errs...)
+}
+
+// unsupported lists the configured features this emulation does not cover yet.
+func unsupported(f *filterv3.ExternalProcessor) []error {
+	var errs []error
+	notYet := func(what string) {
+		errs = append(errs, fmt.Errorf("envoyemu: %s is not yet emulated", what))
+	}
+	if f.GetObservabilityMode() {
+		notYet("observability_mode")
+	}
+	if f.GetSendBodyWithoutWaitingForHeaderResponse() {
+		notYet("send_body_without_waiting_for_header_response")
+	}
+	if f.GetHttpService() != nil {
+		notYet("http_service")
+	}
+	if f.GetProcessingRequestModifier() != nil {
+		notYet("processing_request_modifier")
+	}
+	if f.GetOnProcessingResponse() != nil {
+		notYet("on_processing_response")
+	}
+	if f.GetAllowContentLengthHeader() {
+		notYet("allow_content_length_header")
+	}
+	pm := f.GetProcessingMode()
+	for _, m := range []filterv3.ProcessingMode_BodySendMode{pm.GetRequestBodyMode(), pm.GetResponseBodyMode()} {
+		if !bodyModeEmulated(m) {
+			notYet(fmt.Sprintf("body mode %s", m))
+		}
+	}
+	return errs
+}
+
+// defaultedMode returns a copy of pm (or of the empty mode when pm is nil).
+func defaultedMode(pm *filterv3.ProcessingMode) *filterv3.ProcessingMode {
+	if pm == nil {
+		return &filterv3.ProcessingMode{}
+	}
+	return proto.CloneOf(pm)
+}

@@ -1,0 +1,100 @@
+// Package envoyemu is a Go emulation of Envoy's side of the ext_proc protocol:
+// an HTTP reverse proxy that, for every downstream request, plays the
+// envoy.filters.http.ext_proc filter against an ExternalProcessor gRPC server
+// and then forwards the (mutated) request to one upstream.
+//
+// No Envoy binary is available to the project, so this package is the
+// reference client used by the processor's tests and by the standalone dev
+// proxy. It follows shared/docs/ENVOY_EXTPROC.md, which was compiled from
+// Envoy's ext_proc sources and integration tests; the conformance tests in
+// this package are named after the Envoy integration tests they mirror.
+//
+// # Emulated
+//
+//   - One bidi Process stream per downstream request, opened lazily at the
+//     first message and shared by both directions; replies are routed by their
+//     oneof to the request or response state machine. The first message carries
+//     protocol_config; every message carries metadata_context; the configured
+//     request/response attributes ride on the first message of each direction.
+//   - Request/response header messages with lower-case keys, values in
+//     raw_value, the pseudo-headers :method :path :scheme :authority (requests)
+//     and :status (responses), end_of_stream when there is no body, after the
+//     connection-manager step (hop-by-hop headers stripped, x-forwarded-for
+//     appended, x-forwarded-proto set, x-request-id generated when missing).
+//     forward_rules filter what is sent.
+//   - Body modes NONE, BUFFERED (one message with the whole body and
+//     end_of_stream, an empty message for an empty body; over BufferLimit a
+//     request gets 413 and a response 500) and STREAMED (one message per read,
+//     pipelined like Envoy's chunk queue with BufferLimit bytes of
+//     backpressure, each chunk forwarded only after its reply, then an empty
+//     end_of_stream chunk; responses are flushed per chunk so SSE streams).
+//   - CONTINUE and CONTINUE_AND_REPLACE; header mutations under Envoy's
+//     mutation rules (HeaderMutationRules incl. disallow_is_error and the
+//     allow/disallow expressions) and the connection manager's default header
+//     count (100) and size (60 KiB) limits; body mutations body and
+//     clear_body; header mutations on a body reply only in BUFFERED.
+//   - content-length: removed at header time for STREAMED and for
+//     BUFFERED+SKIP (a set_headers of it is then skipped), kept for
+//     BUFFERED+SEND where a body mutation must match it, else status_on_error.
+//   - mode_override on headers replies when allow_mode_override is set,
+//     checked against allowed_override_modes (request_header_mode ignored),
+//     both body modes always replaced.
+//   - ImmediateResponse at any time (status < 200 or unset becomes 200,
+//     headers filtered by the mutation rules, raw body; the downstream stream
+//     is reset instead when response headers already went out),
+//     disable_immediate_response.
+//   - message_timeout (default 200ms) per direction, re-armed on every send;
+//     override_message_timeout up to max_message_timeout; fail-closed 504,
+//     fail-open continue. gRPC errors: fail-closed status_on_error (default
+//     500), fail-open continue. An OK close by the server continues the request
+//     unprocessed. Spurious or wrong-oneof replies: fail-closed local reply
+//     with status_on_error, fail-open continue.
+//   - Untyped dynamic metadata: received into metadata_options
+//     receiving_namespaces, forwarded from forwarding_namespaces.
+//   - The side stream is cancelled (Envoy's reset) right after the last
+//     expected reply, and in any case when the downstream request ends.
+//   - Request and response bodies flow at the same time (full duplex), and
+//     an upstream failure after response headers resets the downstream
+//     stream.
+//
+// # Deliberate differences
+//
+//   - While pipelined STREAMED chunks await replies the message timer stays
+//     armed (re-armed on each reply); Envoy stops it on every reply and only
+//     re-arms it on the next send.
+//   - At most 128 STREAMED chunks may be outstanding, besides the
+//     BufferLimit byte bound Envoy applies.
+//   - A :status mutation above 999 is refused, and an ImmediateResponse
+//     status above 999 becomes 200: Go cannot send such codes.
+//   - Header mutation values come from raw_value only and the append
+//     BoolValue decides append versus overwrite; value and append_action are
+//     ignored, as in Envoy's mutation_utils with send_header_raw_value on.
+//
+// # Not yet emulated
+//
+// New rejects configurations that need these:
+//   - observability_mode;
+//   - FULL_DUPLEX_STREAMED, BUFFERED_PARTIAL and GRPC body modes (a
+//     mode_override asking for one is ignored and counted);
+//   - send_body_without_waiting_for_header_response;
+//   - http_service, processing_request_modifier, on_processing_response,
+//     allow_content_length_header.
+//
+// Silently absent:
+//   - trailers: no trailer messages are ever sent (request trailers are
+//     dropped, response trailers pass through unprocessed), so a trailer mode
+//     of SEND only matters for requests and responses without trailers;
+//   - routing: there is one upstream and no route table, so :authority
+//     changes and clear_route_cache have no effect, and per-route
+//     ExtProcPerRoute overrides do not exist; the upstream Host is always the
+//     upstream URL's host;
+//   - typed dynamic metadata, gRPC-aware local replies (grpc_status), local
+//     replies passing through the processor, the graceful half-close variant
+//     of stream closing, STREAMED coalescing of a body that fully arrived
+//     while the header reply was pending (the emulation does not read a body
+//     before the header reply, so whatever arrived meanwhile becomes the first
+//     chunk, never a single end_of_stream chunk).
+//
+// The package does not log. Proxy.Stats exposes Envoy's ext_proc counters and
+// Config.Observer reports each finished exchange.
+package envoyemu

@@ -1,0 +1,128 @@
+package envoyconfig
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+
+	// Every typed_config type used in envoy/*.yaml must be linked in, or
+	// protojson cannot resolve its "@type".
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+)
+
+// Parse converts an Envoy bootstrap from YAML and unmarshals it strictly:
+// unknown fields and unresolvable "@type"s are errors.
+func Parse(y []byte) (*bootstrapv3.Bootstrap, error) {
+	j, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		return nil, fmt.Errorf("yaml to json: %w", err)
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(j, b); err != nil {
+		return nil, fmt.Errorf("protojson: %w", err)
+	}
+	return b, nil
+}
+
+// Local is what the dev proxy takes from the local bootstrap (envoy/envoy.yaml)
+// so that it runs the very filter configuration Envoy would.
+type Local struct {
+	// Listen is the first listener's address.
+	Listen string
+	// BufferLimit is the listener's per_connection_buffer_limit_bytes (0 if unset).
+	BufferLimit int
+	// ExtProc is the ext_proc filter configuration.
+	ExtProc *extprocv3.ExternalProcessor
+	// Routes are the persona routes (path_separated_prefix matches with a
+	// prefix_rewrite and per-route gRPC metadata), in order.
+	Routes []Route
+}
+
+// Route is one persona virtual endpoint.
+type Route struct {
+	Name          string
+	Prefix        string // path_separated_prefix
+	PrefixRewrite string
+	// Metadata is the per-route grpc_initial_metadata sent to the processor.
+	Metadata map[string]string
+}
+
+// LoadLocal reads a bootstrap file and extracts the dev proxy's view of it.
+func LoadLocal(path string) (*Local, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ls := b.GetStaticResources().GetListeners()
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("%s: no listener", path)
+	}
+	l := ls[0]
+	sa := l.GetAddress().GetSocketAddress()
+	out := &Local{
+		Listen:      net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))),
+		BufferLimit: int(l.GetPerConnectionBufferLimitBytes().GetValue()),
+	}
+	var hcm hcmv3.HttpConnectionManager
+	found := false
+	for _, fc := range l.GetFilterChains() {
+		for _, f := range fc.GetFilters() {
+			if f.GetTypedConfig().MessageIs(&hcm) {
+				if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+					return nil, err
+				}
+				found = true
+			}
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: no http_connection_manager", path)
+	}
+	for _, hf := range hcm.GetHttpFilters() {
+		ep := &extprocv3.ExternalProcessor{}
+		if hf.GetTypedConfig().MessageIs(ep) {
+			if err := hf.GetTypedConfig().UnmarshalTo(ep); err != nil {
+				return nil, err
+			}
+			out.ExtProc = ep
+		}
+	}
+	if out.ExtProc == nil {
+		return nil, errors.New(path + ": no ext_proc filter")
+	}
+	for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			prefix := r.GetMatch().GetPathSeparatedPrefix()
+			if prefix == "" || r.GetRoute() == nil {
+				continue
+			}
+			rt := Route{Name: r.GetName(), Prefix: prefix, PrefixRewrite: r.GetRoute().GetPrefixRewrite(), Metadata: map[string]string{}}
+			if a, ok := r.GetTypedPerFilterConfig()["envoy.filters.http.ext_proc"]; ok {
+				per := &extprocv3.ExtProcPerRoute{}
+				if err := a.UnmarshalTo(per); err != nil {
+					return nil, err
+				}
+				for _, md := range per.GetOverrides().GetGrpcInitialMetadata() {
+					rt.Metadata[md.GetKey()] = md.GetValue()
+				}
+			}
+			out.Routes = append(out.Routes, rt)
+		}
+	}
+	return out, nil
+}
