@@ -114,10 +114,10 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// TestWholeLoop: N calls through the gateway → N decision events on real
+// TestIntegrationWholeLoop: N calls through the gateway → N decision events on real
 // Kafka → exactly those N rows in real ClickHouse (by event id) → the
 // deny-burst verdict → the agent's next call refused.
-func TestWholeLoop(t *testing.T) {
+func TestIntegrationWholeLoop(t *testing.T) {
 	brokers := strings.Split(requireEnv(t, "KAFKA_BROKERS"), ",")
 	chAddr := requireEnv(t, "CLICKHOUSE_ADDR")
 	id := suffix()

@@ -50,7 +50,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 
 	rule, err := rules.NewDenyBurst(rules.DenyBurstConfig{
 		Threshold: cfg.denyThreshold, Window: cfg.denyWindow, BlockFor: cfg.blockFor,

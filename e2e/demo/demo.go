@@ -68,7 +68,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", o.Endpoint, err)
 	}
-	defer cs.Close()
+	defer func() { _ = cs.Close() }()
 	say("1. Connected to %s as an agent holding only a gateway key.", o.Endpoint)
 
 	lt, err := cs.ListTools(ctx, nil)

@@ -163,8 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	upstream := &http.Server{Handler: examplemcp.Handler(examplemcp.HandlerOptions{BackendToken: cfg.BackendToken, JSONResponse: cfg.UpstreamJSON}), ReadHeaderTimeout: 10 * time.Second}
 	lis, err := net.Listen("tcp", cfg.UpstreamAddr)
 	if err != nil {
-		s.Stop()
-		return nil, err
+		return nil, errors.Join(err, s.Stop())
 	}
 	s.goRun("example upstream", func() error {
 		go func() { <-ctx.Done(); _ = upstream.Close() }()
@@ -188,8 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}, strings.NewReader(""), io.Discard, prefixed(cfg.Logs, "extproc"))
 	})
 	if err := waitListening(ctx, cfg.ExtProcAddr); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("extproc did not start: %w (%v)", err, s.Err())
+		return nil, fmt.Errorf("extproc did not start: %w", errors.Join(err, s.Stop()))
 	}
 	s.goRun("devproxy", func() error {
 		return devproxy.Main(ctx, []string{
@@ -198,8 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}, prefixed(cfg.Logs, "devproxy"))
 	})
 	if err := waitListening(ctx, cfg.GatewayAddr); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("dev proxy did not start: %w (%v)", err, s.Err())
+		return nil, fmt.Errorf("dev proxy did not start: %w", errors.Join(err, s.Stop()))
 	}
 	return s, nil
 }

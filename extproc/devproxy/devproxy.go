@@ -151,13 +151,13 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer h.Close()
+	defer func() { _ = h.Close() }()
 	lis, err := net.Listen("tcp", h.Listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stderr, "portcullis-devproxy: listening on http://%s (ext_proc %s, upstream %s)\n", lis.Addr(), o.ExtProc, o.Upstream)
+	_, _ = fmt.Fprintf(stderr, "portcullis-devproxy: listening on http://%s (ext_proc %s, upstream %s)\n", lis.Addr(), o.ExtProc, o.Upstream)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	select {

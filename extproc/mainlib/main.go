@@ -126,7 +126,7 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open spool: %w", err)
 	}
-	defer sp.Close()
+	defer func() { _ = sp.Close() }() // syncs; an error here has nowhere to go but the log
 	brokers := strings.Split(c.brokers, ",")
 	producer, err := kafka.NewProducerClient(brokers)
 	if err != nil {

@@ -82,7 +82,7 @@ func (s *Store) createDatabase(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open clickhouse %s: %w", s.opts.Addr, err)
 	}
-	defer boot.Close()
+	defer func() { _ = boot.Close() }()
 	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+s.opts.Database+"`"); err != nil {
 		return fmt.Errorf("create database %s on %s: %w", s.opts.Database, s.opts.Addr, err)
 	}
@@ -110,7 +110,7 @@ func (s *Store) AppliedMigrations(ctx context.Context) ([]AppliedMigration, erro
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []AppliedMigration
 	for rows.Next() {
 		var a AppliedMigration

@@ -127,7 +127,7 @@ func (e *Emitter) Run(ctx context.Context) error {
 		recs, err := e.spool.Read(ctx, e.opts.BatchSize)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil // shutdown: the read was interrupted, not failed
 			}
 			return err
 		}

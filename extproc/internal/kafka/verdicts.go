@@ -51,7 +51,7 @@ func (f *VerdictFeed) Run(ctx context.Context) error {
 	for {
 		fetches := f.client.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return nil // shutdown, not a failure
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {

@@ -178,7 +178,10 @@ func headerMutation(set filter.Headers, remove []string) *extprocv3.HeaderMutati
 	for _, h := range set {
 		m.SetHeaders = append(m.SetHeaders, &corev3.HeaderValueOption{
 			Header: &corev3.HeaderValue{Key: h.Key, RawValue: []byte(h.Value)},
-			Append: wrapperspb.Bool(false), // overwrite
+			// Envoy's ext_proc mutation code reads the (deprecated) append
+			// field, default false = overwrite; append_action is not
+			// consulted there, so this is the field that takes effect.
+			Append: wrapperspb.Bool(false), //nolint:staticcheck // see above
 		})
 	}
 	return m

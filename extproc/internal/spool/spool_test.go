@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,11 +144,11 @@ func TestFullRefuses(t *testing.T) {
 	defer s.Close()
 	var full bool
 	for i := 0; i < 100 && !full; i++ {
-		if _, err := s.Append(payload); err == ErrFull {
+		if _, err := s.Append(payload); errors.Is(err, ErrFull) {
 			full = true
 		}
 	}
-	if !full || s.Admit() != ErrFull {
+	if !full || !errors.Is(s.Admit(), ErrFull) {
 		t.Fatal("spool never reported full")
 	}
 	n := s.Stats().NextSeq - 1

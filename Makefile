@@ -1,0 +1,62 @@
+# Portcullis — see README.md. Every target is a thin wrapper over scripts/.
+SHELL := /bin/bash
+BINARIES := \
+	extproc/cmd/portcullis-extproc \
+	extproc/cmd/portcullis-devproxy \
+	analytics/cmd/portcullis-analytics \
+	registry/cmd/portcullis-example-mcp \
+	e2e/cmd/portcullis-stack \
+	e2e/cmd/portcullis-demo
+
+.PHONY: help run demo test e2e bench bin tools gen check-gen lint services-up services-down clean
+
+help:
+	@echo "make run        the whole stack locally (filter + dev proxy + analytics + example MCP server)"
+	@echo "make demo       scripted agent against 'make run' (second terminal)"
+	@echo "make test       unit tests + integration tests on real Kafka and ClickHouse"
+	@echo "make e2e        the whole loop on real Kafka + ClickHouse, printing what it proved"
+	@echo "make bench      tools/call round trip: filter vs no-op ext_proc server"
+	@echo "make gen | check-gen | lint | bin | tools"
+
+run: bin
+	scripts/run.sh
+
+demo: bin
+	bin/portcullis-demo
+
+test:
+	scripts/test.sh
+
+e2e:
+	scripts/e2e.sh
+
+bench:
+	scripts/bench.sh
+
+bin:
+	@mkdir -p bin
+	@for p in $(BINARIES); do \
+		mod=$${p%%/*}; (cd $$mod && go build -o ../bin/ ./$${p#*/}) || exit 1; \
+	done
+
+tools:
+	scripts/install-tools.sh
+
+gen: tools
+	bin/buf generate
+
+check-gen: tools
+	scripts/check-gen.sh
+
+lint: tools
+	scripts/lint.sh
+
+services-up:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+clean:
+	rm -f $(addprefix bin/,$(notdir $(BINARIES)))
+	rm -rf tmp .run

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make run`: the whole product locally. ClickHouse is started from its binary
+# (installed from Debian when missing); Kafka is embedded (kfake, persisted in
+# tmp/stack/kafka) unless KAFKA_BROKERS names a real broker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/clickhouse.sh start)"
+trap 'scripts/clickhouse.sh stop >/dev/null 2>&1 || true' EXIT
+args=(-clickhouse-addr "$CLICKHOUSE_ADDR")
+if [ -n "${KAFKA_BROKERS:-}" ]; then
+  args+=(-kafka-brokers "$KAFKA_BROKERS")
+fi
+bin/portcullis-stack "${args[@]}"
