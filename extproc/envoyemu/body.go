@@ -4,7 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
+	"sync"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
@@ -30,6 +30,11 @@ type chunkReader struct {
 	results chan readResult
 	stop    chan struct{}
 	exited  chan struct{}
+
+	mu      sync.Mutex
+	stopped bool // set by halt: no further Read starts
+	reading bool // a Read of the source is in progress
+	eof     bool // the source returned io.EOF
 }
 
 func startChunkReader(src io.Reader) *chunkReader {
@@ -42,7 +47,11 @@ func startChunkReader(src io.Reader) *chunkReader {
 		defer close(c.exited)
 		for {
 			buf := make([]byte, readSize)
+			if !c.beginRead() {
+				return
+			}
 			n, err := src.Read(buf)
+			c.endRead(err)
 			if n == 0 && err == nil {
 				continue
 			}
@@ -59,23 +68,43 @@ func startChunkReader(src io.Reader) *chunkReader {
 	return c
 }
 
-// readDownstream starts reading the downstream request body. When the
-// exchange ends, a read still blocked on the client is interrupted through
-// the connection's read deadline.
-func (ex *exchange) readDownstream(body io.Reader) *chunkReader {
-	c := startChunkReader(body)
-	ex.onFinish(func() {
+func (c *chunkReader) beginRead() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return false
+	}
+	c.reading = true
+	return true
+}
+
+func (c *chunkReader) endRead(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = false
+	if errors.Is(err, io.EOF) {
+		c.eof = true
+	}
+}
+
+// halt stops the reader: consumers see stop closed and no further Read of
+// the source starts. It reports whether a Read is still in progress; the
+// goroutine exits (exited is closed) once that Read returns.
+func (c *chunkReader) halt() (reading bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		c.stopped = true
 		close(c.stop)
-		select {
-		case <-c.exited:
-			return
-		default:
-		}
-		if err := http.NewResponseController(ex.w).SetReadDeadline(time.Now()); err == nil {
-			<-c.exited
-		}
-	})
-	return c
+	}
+	return c.reading
+}
+
+// sawEOF reports whether the whole source has been read.
+func (c *chunkReader) sawEOF() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.eof
 }
 
 // readUpstream starts reading the upstream response body; the exchange's
@@ -83,7 +112,7 @@ func (ex *exchange) readDownstream(body io.Reader) *chunkReader {
 func (ex *exchange) readUpstream(body io.ReadCloser) *chunkReader {
 	c := startChunkReader(body)
 	ex.onFinish(func() {
-		close(c.stop)
+		c.halt()
 		_ = body.Close()
 		<-c.exited
 	})
@@ -316,6 +345,7 @@ func (ex *exchange) copyDownstream(src io.Reader) {
 // resetDownstream aborts the downstream stream, as Envoy resets it when the
 // upstream fails mid-response.
 func (ex *exchange) resetDownstream() {
+	ex.aborting = true
 	ex.result.Reset = true
 	ex.p.stats.downstreamResets.Add(1)
 	panic(http.ErrAbortHandler)

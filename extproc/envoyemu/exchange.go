@@ -35,6 +35,10 @@ type exchange struct {
 	metadata    map[string]*structpb.Struct
 
 	// Owned by the handler goroutine.
+	down            *chunkReader // the downstream body's only reader, once started
+	drainTried      bool         // keepAlive drained the unread body...
+	drained         bool         // ...to its end
+	aborting        bool         // the handler is panicking with http.ErrAbortHandler
 	responseStarted bool
 	result          Result
 	cleanups        []func()
@@ -81,6 +85,7 @@ func (ex *exchange) finish() {
 	for i := len(ex.cleanups) - 1; i >= 0; i-- {
 		ex.cleanups[i]()
 	}
+	ex.settleDownstream()
 	if ex.p.observer != nil {
 		ex.result.DynamicMetadata = ex.metadataSnapshot()
 		ex.p.observer(ex.result)
@@ -318,15 +323,21 @@ func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 	}
 	switch {
 	case rep.replaced:
+		if !noBody {
+			ex.discardDownstream()
+		}
 		return bytesBody(rep.body), true
 	case noBody:
 		return upstreamBody{}, true
 	}
 	mode := ex.modeOf(d)
+	// Even unprocessed, the body reaches the upstream through the exchange's
+	// reader: the upstream transport must not read r.Body itself, it may go on
+	// after ServeHTTP returns.
+	src := ex.readDownstream()
 	if ex.isComplete() || mode.body == filterv3.ProcessingMode_NONE {
-		return upstreamBody{r: r.Body}, true
+		return upstreamBody{r: src.rest(nil)}, true
 	}
-	src := ex.readDownstream(r.Body)
 	if mode.body == filterv3.ProcessingMode_STREAMED {
 		return ex.streamRequestBody(src), true
 	}

@@ -62,6 +62,7 @@ func replaceAllEmptySpace(s string) string {
 // response headers already went out. It must run on the handler goroutine.
 func (ex *exchange) writeLocalReply(lr *localReply) {
 	if ex.responseStarted {
+		ex.aborting = true
 		ex.result.Reset = true
 		ex.p.stats.downstreamResets.Add(1)
 		panic(http.ErrAbortHandler)
@@ -83,7 +84,9 @@ func (ex *exchange) writeLocalReply(lr *localReply) {
 	_, _ = ex.w.Write(lr.body)
 }
 
-// writeHeaders sends response headers downstream.
+// writeHeaders sends response headers downstream, over HTTP/1 with
+// Connection: close unless the request has been received completely (see
+// keepAlive).
 func (ex *exchange) writeHeaders(h *headerMap) {
 	code := http.StatusBadGateway
 	if v, ok := h.get(":status"); ok {
@@ -91,12 +94,16 @@ func (ex *exchange) writeHeaders(h *headerMap) {
 			code = n
 		}
 	}
+	keepAlive := ex.keepAlive()
 	dst := ex.w.Header()
 	for k := range dst {
 		delete(dst, k)
 	}
 	for k, vs := range h.httpHeader() {
 		dst[k] = vs
+	}
+	if !keepAlive {
+		dst.Set("Connection", "close")
 	}
 	ex.w.WriteHeader(code)
 	ex.responseStarted = true
