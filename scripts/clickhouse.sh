@@ -162,7 +162,12 @@ start() {
   local bin dir t0
   bin="$(server_bin)"
   mkdir -p "$ROOT/tmp" "$RUN"
-  dir="$(mktemp -d "$ROOT/tmp/clickhouse.XXXXXX")"
+  if [ -n "${CLICKHOUSE_DATA_DIR:-}" ]; then
+    # A persistent data directory (make run): kept by stop.
+    dir="$(mkdir -p "$CLICKHOUSE_DATA_DIR" && cd "$CLICKHOUSE_DATA_DIR" && pwd)"
+  else
+    dir="$(mktemp -d "$ROOT/tmp/clickhouse.XXXXXX")"
+  fi
   write_config "$dir"
 
   t0=$(date +%s%N)

@@ -4,7 +4,9 @@
 # tmp/stack/kafka) unless KAFKA_BROKERS names a real broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/clickhouse.sh start)"
+# ClickHouse keeps its data next to the embedded Kafka's, so the audit trail
+# and the consumer offsets survive restarts together.
+eval "$(CLICKHOUSE_DATA_DIR="$PWD/tmp/stack/clickhouse" scripts/clickhouse.sh start)"
 trap 'scripts/clickhouse.sh stop >/dev/null 2>&1 || true' EXIT
 args=(-clickhouse-addr "$CLICKHOUSE_ADDR")
 if [ -n "${KAFKA_BROKERS:-}" ]; then

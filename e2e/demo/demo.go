@@ -30,6 +30,9 @@ type Options struct {
 	VerdictTimeout time.Duration
 	// Out receives the narration.
 	Out io.Writer
+	// Audit, when set, is asked after the run for the audit trail of the
+	// agent (see ClickHouseAudit); its answer is printed.
+	Audit func(ctx context.Context) (string, error)
 }
 
 // Result is what the run observed.
@@ -132,5 +135,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	say("6. Blocked: the next, otherwise allowed, tools/call get_ticket (verdict arrived after %s) →", res.BlockedAfter.Round(10*time.Millisecond))
 	say("   %s", res.BlockedError)
+	if o.Audit != nil {
+		summary, err := o.Audit(ctx)
+		if err != nil {
+			say("7. Audit trail: not available (%v)", err)
+		} else {
+			say("7. Audit trail in ClickHouse: %s", summary)
+		}
+	}
 	return res, nil
 }
