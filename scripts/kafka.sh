@@ -164,9 +164,15 @@ start() {
   local cp t0 dir cluster_id
   cp="$(cat "$CPFILE")"
   mkdir -p "$ROOT/tmp" "$RUN"
-  dir="$(mktemp -d "$ROOT/tmp/kafka.XXXXXX")"
-  mkdir -p "$dir/logs" "$dir/data"
-  write_config "$dir"
+  if [ -n "${KAFKA_REUSE_DIR:-}" ]; then
+    # resume: the same log dirs, already formatted (topics, offsets kept).
+    dir="$KAFKA_REUSE_DIR"
+    [ -f "$dir/data/meta.properties" ] || die "KAFKA_REUSE_DIR $dir holds no formatted storage"
+  else
+    dir="$(mktemp -d "$ROOT/tmp/kafka.XXXXXX")"
+    mkdir -p "$dir/logs" "$dir/data"
+    write_config "$dir"
+  fi
 
   # Random cluster id: 16 random bytes, base64url without padding (22 chars).
   # Like Kafka's Uuid.randomUuid, never one starting with '-': StorageTool would
@@ -176,7 +182,7 @@ start() {
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   done
   t0=$(date +%s%N)
-  java -Xmx256m -cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+  [ -n "${KAFKA_REUSE_DIR:-}" ] || java -Xmx256m -cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
     >"$dir/logs/format.log" 2>&1 || {
     cat "$dir/logs/format.log" >&2
@@ -268,8 +274,12 @@ lock() { mkdir -p "$RUN"; exec 8>"$RUN/kafka.lock"; flock 8; }
 case "${1:-}" in
   start) lock; start ;;
   stop) lock; stop ;;
+  # pause/resume: stop the broker keeping its data, start it again on the same
+  # data and ports (outage tests).
+  pause) lock; d="$(recorded_dir)"; [ -n "$d" ] || die "not running"; KEEP_DATA=1 stop; echo "$d" >"$RUN/kafka.paused" ;;
+  resume) lock; [ -f "$RUN/kafka.paused" ] || die "not paused"; KAFKA_REUSE_DIR="$(cat "$RUN/kafka.paused")" start; rm -f "$RUN/kafka.paused" ;;
   status) status ;;
   install) install ;;
   classpath) install && cat "$CPFILE" ;;
-  *) echo "usage: $0 {start|stop|status|install|classpath}" >&2; exit 2 ;;
+  *) echo "usage: $0 {start|stop|status|pause|resume|install|classpath}" >&2; exit 2 ;;
 esac
