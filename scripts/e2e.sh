@@ -9,5 +9,5 @@ set -a
 . .run/services.env
 set +a
 cd e2e
-go test -tags integration -count=1 -v -run '^TestIntegrationWholeLoop$' . 2>&1 \
+go test -tags integration -count=1 -v -run '^TestIntegration' . 2>&1 \
   | grep -vE '^\s+loop_integration_test.go:[0-9]+: \[|^=== RUN' ; exit "${PIPESTATUS[0]}"
