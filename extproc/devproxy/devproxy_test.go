@@ -219,6 +219,21 @@ func TestThroughEnvoyEmulation(t *testing.T) {
 				t.Fatalf("blocked call: got %v", err)
 			}
 
+			// Decisions are emitted when each exchange's stream ends; the
+			// allowed call's SSE stream can end after the client has its result.
+			var decisions []filter.Decision
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				decisions = st.log.all()
+				n := 0
+				for _, d := range decisions {
+					if d.Method == "tools/call" {
+						n++
+					}
+				}
+				if n >= 3 || time.Now().After(deadline) {
+					break
+				}
+			}
 			st.upstream.mu.Lock()
 			defer st.upstream.mu.Unlock()
 			if len(st.upstream.auth) == 0 {
@@ -233,7 +248,7 @@ func TestThroughEnvoyEmulation(t *testing.T) {
 				t.Fatalf("upstream executed tools %v, want only get_ticket", st.upstream.tools)
 			}
 			var outcomes []string
-			for _, d := range st.log.all() {
+			for _, d := range decisions {
 				if d.Method == "tools/call" {
 					outcomes = append(outcomes, fmt.Sprintf("%s:%d", d.Tool, d.Outcome))
 				}

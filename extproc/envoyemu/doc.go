@@ -56,6 +56,11 @@
 //   - Request and response bodies flow at the same time (full duplex), and
 //     an upstream failure after response headers resets the downstream
 //     stream.
+//   - HTTP/1 connection reuse as Envoy's connection manager decides it: a
+//     response that starts before the downstream request has been received
+//     completely (downstream_rq_response_before_rq_complete) says
+//     Connection: close and the connection closes after it. After a
+//     CONTINUE_AND_REPLACE headers reply the rest of the body is drained.
 //
 // # Deliberate differences
 //
@@ -66,6 +71,11 @@
 //     BufferLimit byte bound Envoy applies.
 //   - A :status mutation above 999 is refused, and an ImmediateResponse
 //     status above 999 becomes 200: Go cannot send such codes.
+//   - A request body nothing has read when a local reply goes out (an
+//     ImmediateResponse to the request headers) is drained for up to 50ms
+//     and 256 KiB first, standing in for what Envoy's codec receives while
+//     the filter waits; only a body that ends within that keeps the HTTP/1
+//     connection.
 //   - Header mutation values come from raw_value only and the append
 //     BoolValue decides append versus overwrite; value and append_action are
 //     ignored, as in Envoy's mutation_utils with send_header_raw_value on.

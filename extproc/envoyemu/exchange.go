@@ -68,7 +68,9 @@ func (ex *exchange) run() {
 	if !ok {
 		return
 	}
-	resp, ok := ex.forward(body)
+	// The body is closed by readUpstream's finish hook (or by forward on
+	// failure), whichever path processResponse takes.
+	resp, ok := ex.forward(body) //nolint:bodyclose // see above
 	if !ok {
 		return
 	}

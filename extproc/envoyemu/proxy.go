@@ -52,7 +52,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Like Envoy, read the request body while the response is being written.
 	// Without this, Go's HTTP/1 server drains and closes the request body as
 	// soon as response headers go out, under the upstream's feet. HTTP/2 is
-	// always full duplex and reports ErrNotSupported.
+	// always full duplex and reports ErrNotSupported. The body is then the
+	// exchange's to settle before ServeHTTP returns (see downstream.go).
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	ex := newExchange(p, w, r)
 	defer ex.finish()

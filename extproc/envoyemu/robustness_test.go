@@ -56,7 +56,9 @@ func TestLocalReplyWhileClientStillSending(t *testing.T) {
 	}
 	h.client.CloseIdleConnections()
 	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > baseline+2 {
+	// A leak would leave at least one goroutine per exchange (20); the slack
+	// absorbs pooled connections and runtime helpers on a loaded machine.
+	for runtime.NumGoroutine() > baseline+6 {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
