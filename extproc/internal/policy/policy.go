@@ -64,7 +64,7 @@ func (p *Policy) Authenticate(headerValue string) (*Agent, error) {
 	if p.authHeader == DefaultAuthHeader {
 		scheme, rest, ok := strings.Cut(key, " ")
 		if !ok || !strings.EqualFold(scheme, "bearer") {
-			if key == "" {
+			if key == "" || strings.EqualFold(key, "bearer") {
 				return nil, AuthMissing
 			}
 			return nil, AuthUnknown
