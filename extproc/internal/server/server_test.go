@@ -49,7 +49,7 @@ func TestMutationsAndImmediateResponse(t *testing.T) {
 	resp := headersResponse(filter.Action{SetHeaders: filter.Headers{{Key: "authorization", Value: "Bearer backend"}}, RemoveHeaders: []string{"x-api-key"}}, requestDirection)
 	hm := resp.GetRequestHeaders().GetResponse().GetHeaderMutation()
 	if len(hm.GetSetHeaders()) != 1 || string(hm.GetSetHeaders()[0].GetHeader().GetRawValue()) != "Bearer backend" ||
-		hm.GetSetHeaders()[0].GetAppend().GetValue() || hm.GetRemoveHeaders()[0] != "x-api-key" {
+		hm.GetSetHeaders()[0].GetAppend().GetValue() || hm.GetRemoveHeaders()[0] != "x-api-key" { //nolint:staticcheck // Envoy ext_proc reads append
 		t.Fatalf("mutation %v", hm)
 	}
 	body := bodyResponse(filter.Action{ReplaceBody: true, Body: []byte("new"), SetHeaders: filter.Headers{{Key: "content-length", Value: "3"}}}, responseDirection)
