@@ -25,11 +25,9 @@ func NarrowToolsList(result json.RawMessage, keep func(name string) bool) (json.
 	}
 	kept := make([]json.RawMessage, 0, len(tools))
 	for _, t := range tools {
-		var tool struct {
-			Name *string `json:"name"`
-		}
-		// A tool whose name cannot be read is not kept: default deny.
-		if json.Unmarshal(t, &tool) == nil && tool.Name != nil && keep(*tool.Name) {
+		// A tool whose name cannot be read unambiguously (not an object,
+		// duplicate or case-variant "name" members) is not kept: default deny.
+		if name, ok := exactName(t); ok && keep(name) {
 			kept = append(kept, t)
 		}
 	}
@@ -107,4 +105,21 @@ func orderedMembers(raw []byte) (map[string]json.RawMessage, []string, error) {
 		members[key] = val
 	}
 	return members, order, nil
+}
+
+// exactName reads the "name" member of a tool object the way a
+// case-sensitive client would, refusing ambiguous objects.
+func exactName(tool json.RawMessage) (string, bool) {
+	if len(tool) == 0 || tool[0] != '{' {
+		return "", false
+	}
+	members, err := objectMembers(tool, []string{"name"})
+	if err != nil {
+		return "", false
+	}
+	var name string
+	if v, ok := members["name"]; !ok || json.Unmarshal(v, &name) != nil {
+		return "", false
+	}
+	return name, true
 }

@@ -30,6 +30,19 @@ func TestNarrowToolsListDuplicateToolsMember(t *testing.T) {
 	}
 }
 
+func TestNarrowToolsListAmbiguousNames(t *testing.T) {
+	// Go's encoding/json would read "a" from the first object (last
+	// case-insensitive match); a JavaScript client reads "secret".
+	result := json.RawMessage(`{"tools":[{"name":"secret","NAME":"a"},{"name":"a","name":"secret"},{"name":"a"}]}`)
+	got, removed, err := NarrowToolsList(result, func(n string) bool { return n == "a" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"tools":[{"name":"a"}]}` || removed != 2 {
+		t.Fatalf("got %s (removed %d)", got, removed)
+	}
+}
+
 func TestNarrowToolsListErrors(t *testing.T) {
 	for _, in := range []string{`[]`, `{"x":1}`, `{"tools":{}}`} {
 		if _, _, err := NarrowToolsList(json.RawMessage(in), func(string) bool { return true }); err == nil {
@@ -46,4 +59,43 @@ func TestReplaceResult(t *testing.T) {
 	if string(got) != `{"jsonrpc":"2.0","id":3,"result":{"tools":[]}}` {
 		t.Fatalf("got %s", got)
 	}
+}
+
+// FuzzNarrowToolsList: whatever the upstream sends, a narrowed result is
+// valid JSON and lists no tool the persona lacks.
+func FuzzNarrowToolsList(f *testing.F) {
+	f.Add([]byte(`{"tools":[{"name":"a"},{"name":"secret"}],"nextCursor":"x"}`))
+	f.Add([]byte(`{"tools":[],"tools":[{"name":"secret"}]}`))
+	f.Add([]byte(`{"tools":[{"name":"a","name":"secret"}]}`))
+	f.Fuzz(func(t *testing.T, result []byte) {
+		if !json.Valid(result) {
+			return
+		}
+		out, _, err := NarrowToolsList(result, func(n string) bool { return n == "a" })
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON out of %q: %q", result, out)
+		}
+		// Read the result as a case-sensitive client would: every tool's
+		// exact "name" member must be a granted one.
+		members, err := objectMembers(out, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		var tools []json.RawMessage
+		if err := json.Unmarshal(members["tools"], &tools); err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		for _, tl := range tools {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(tl, &m); err != nil {
+				t.Fatalf("tool %q: %v", tl, err)
+			}
+			if string(m["name"]) != `"a"` {
+				t.Fatalf("tool %q survived narrowing of %q: %q", tl, result, out)
+			}
+		}
+	})
 }
