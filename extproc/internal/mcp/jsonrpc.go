@@ -226,30 +226,27 @@ func toolName(params json.RawMessage) (string, error) {
 // valid JSON). It refuses duplicate keys and keys that equal one of known
 // only case-insensitively.
 func objectMembers(raw []byte, known []string) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // '{'
-		return nil, &ParseError{Code: CodeParseError, Reason: "invalid JSON object"}
-	}
 	out := make(map[string]json.RawMessage, 4)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, &ParseError{Code: CodeParseError, Reason: "invalid JSON object"}
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return nil, &ParseError{Code: CodeParseError, Reason: "invalid JSON object"}
-		}
+	var bad error
+	err := eachMember(raw, func(key string, val []byte) bool {
 		if _, dup := out[key]; dup {
-			return nil, &ParseError{Code: CodeInvalidRequest, Reason: fmt.Sprintf("duplicate member %q", truncate(key))}
+			bad = &ParseError{Code: CodeInvalidRequest, Reason: fmt.Sprintf("duplicate member %q", truncate(key))}
+			return false
 		}
 		for _, k := range known {
 			if key != k && strings.EqualFold(key, k) {
-				return nil, &ParseError{Code: CodeInvalidRequest, Reason: fmt.Sprintf("member %q differs from %q only by case", truncate(key), k)}
+				bad = &ParseError{Code: CodeInvalidRequest, Reason: fmt.Sprintf("member %q differs from %q only by case", truncate(key), k)}
+				return false
 			}
 		}
 		out[key] = val
+		return true
+	})
+	if err != nil {
+		return nil, &ParseError{Code: CodeParseError, Reason: "invalid JSON object"}
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	return out, nil
 }

@@ -19,17 +19,17 @@ func NarrowToolsList(result json.RawMessage, keep func(name string) bool) (json.
 	if !ok {
 		return nil, 0, fmt.Errorf("tools/list result has no tools member")
 	}
-	var tools []json.RawMessage
-	if err := json.Unmarshal(rawTools, &tools); err != nil {
-		return nil, 0, fmt.Errorf("tools/list result: tools is not an array")
-	}
-	kept := make([]json.RawMessage, 0, len(tools))
-	for _, t := range tools {
+	total := 0
+	kept := make([]json.RawMessage, 0, 8)
+	if err := eachElement(rawTools, func(t []byte) {
+		total++
 		// A tool whose name cannot be read unambiguously (not an object,
 		// duplicate or case-variant "name" members) is not kept: default deny.
 		if name, ok := exactName(t); ok && keep(name) {
 			kept = append(kept, t)
 		}
+	}); err != nil {
+		return nil, 0, fmt.Errorf("tools/list result: tools is not an array")
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(result))
@@ -55,7 +55,7 @@ func NarrowToolsList(result json.RawMessage, keep func(name string) bool) (json.
 		buf.Write(members[k])
 	}
 	buf.WriteByte('}')
-	return buf.Bytes(), len(tools) - len(kept), nil
+	return buf.Bytes(), total - len(kept), nil
 }
 
 // ReplaceResult returns msg (a JSON-RPC response object) with its result
@@ -83,36 +83,24 @@ func ReplaceResult(msg []byte, result json.RawMessage) ([]byte, error) {
 }
 
 func orderedMembers(raw []byte) (map[string]json.RawMessage, []string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, fmt.Errorf("not a JSON object")
-	}
-	members := make(map[string]json.RawMessage)
-	var order []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, fmt.Errorf("invalid JSON object")
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return nil, nil, fmt.Errorf("invalid JSON object")
-		}
+	members := make(map[string]json.RawMessage, 4)
+	order := make([]string, 0, 4)
+	err := eachMember(raw, func(key string, val []byte) bool {
 		if _, dup := members[key]; !dup {
 			order = append(order, key)
 		}
-		members[key] = val
+		members[key] = val // the last duplicate wins, as in JSON parsers
+		return true
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a JSON object")
 	}
 	return members, order, nil
 }
 
 // exactName reads the "name" member of a tool object the way a
 // case-sensitive client would, refusing ambiguous objects.
-func exactName(tool json.RawMessage) (string, bool) {
-	if len(tool) == 0 || tool[0] != '{' {
-		return "", false
-	}
+func exactName(tool []byte) (string, bool) {
 	members, err := objectMembers(tool, []string{"name"})
 	if err != nil {
 		return "", false
