@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -242,4 +241,3 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-var _ = fmt.Sprint
