@@ -240,4 +240,3 @@ func (w testWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
-
