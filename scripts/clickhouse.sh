@@ -51,13 +51,20 @@ install() {
     made_policy=1
   fi
   log "installing clickhouse-server clickhouse-client (Debian) with apt-get"
-  local rc=0
-  {
-    "${sudo[@]}" apt-get update -qq &&
-      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        clickhouse-server clickhouse-client
-  } >&2 || rc=$?
+  local rc=0 attempt
+  # A mirror hiccup should not fail CI: three attempts, 5 s apart.
+  for attempt in 1 2 3; do
+    rc=0
+    {
+      "${sudo[@]}" apt-get update -qq &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+          -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+          clickhouse-server clickhouse-client
+    } >&2 || rc=$?
+    [ "$rc" -eq 0 ] && break
+    log "apt-get attempt $attempt failed (exit $rc)"
+    [ "$attempt" -lt 3 ] && sleep 5
+  done
   if [ -n "$made_policy" ]; then "${sudo[@]}" rm -f "$policy"; fi
   [ "$rc" -eq 0 ] || die "apt-get install clickhouse-server clickhouse-client failed (exit $rc)"
   [ -n "$(server_bin)" ] || die "clickhouse-server not found after install"

@@ -62,13 +62,21 @@ install() {
   log "resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION with Maven into ${LIBS#"$ROOT"/}"
   local t0=$SECONDS tmp="$CACHE/libs.tmp"
   rm -rf "$tmp" "$CPFILE"
-  # shellcheck disable=SC2086 # MAVEN_ARGS_EXTRA is a list of words
-  mvn -B -q -Dstyle.color=never -f "$POM" ${MAVEN_ARGS_EXTRA:-} \
-    -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
-    # Maven 3.8 -q still prints bare ANSI resets ("\e[0m") even with -B: drop them.
-    sed -e $'s/\e\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2 ||
-    die "mvn dependency:copy-dependencies failed for Kafka $KAFKA_VERSION"
+  # A repository hiccup should not fail CI: two attempts.
+  local attempt ok=
+  for attempt in 1 2; do
+    # shellcheck disable=SC2086 # MAVEN_ARGS_EXTRA is a list of words
+    if mvn -B -q -Dstyle.color=never -f "$POM" ${MAVEN_ARGS_EXTRA:-} \
+      -Dkafka.version="$KAFKA_VERSION" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
+      # Maven 3.8 -q still prints bare ANSI resets ("\e[0m") even with -B: drop them.
+      sed -e $'s/\e\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2; then
+      ok=1
+      break
+    fi
+    log "mvn attempt $attempt failed"
+  done
+  [ -n "$ok" ] || die "mvn dependency:copy-dependencies failed for Kafka $KAFKA_VERSION"
   ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || die "kafka_2.13-$KAFKA_VERSION.jar missing after mvn"
   rm -rf "$LIBS"
   mv "$tmp" "$LIBS"
