@@ -29,6 +29,10 @@ type Exchange struct {
 	// narrowed to the persona's tools; nil when nothing is to be narrowed.
 	narrowID json.RawMessage
 	respKind responseKind
+
+	// headerMethod and headerName are the Mcp-Method and Mcp-Name request
+	// headers (protocol 2026-07-28); they must agree with the body.
+	headerMethod, headerName string
 	sse      mcp.SSESplitter
 
 	decision Decision
@@ -50,6 +54,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	d.HTTPMethod = h.Get(":method")
 	d.RequestID = h.Get("x-request-id")
 	d.Session = h.Get("mcp-session-id")
+	x.headerMethod, x.headerName = h.Get("mcp-method"), h.Get("mcp-name")
 	if d.ClientAddress == "" {
 		d.ClientAddress = h.Get("x-forwarded-for")
 	}
@@ -160,6 +165,16 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 	if resp := x.checkVerdicts(replyID); resp != nil {
 		return Action{Respond: resp}
 	}
+	if msg := x.headerMismatch(first, msg.Batch); msg != "" {
+		// Routing layers may act on the headers; the upstream executes the
+		// body. A disagreement is refused, never resolved either way.
+		return x.refuse(&Response{
+			Status:  400,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(replyID, mcp.CodeHeaderMismatch, msg, nil),
+			Details: "portcullis_header_mismatch",
+		}, OutcomeDenied, ReasonMalformedRequest)
+	}
 	persona := x.agent.Persona
 	d.Reason = ReasonMethodPassthrough
 	for i, m := range msg.Messages {
@@ -191,6 +206,31 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 		}
 	}
 	return Action{}
+}
+
+// headerMismatch checks the Mcp-Method and Mcp-Name headers against the
+// body and says what disagrees, or "".
+func (x *Exchange) headerMismatch(m mcp.Message, batch bool) string {
+	if x.headerMethod == "" && x.headerName == "" {
+		return ""
+	}
+	if batch {
+		return "Mcp-Method/Mcp-Name headers cannot describe a batch"
+	}
+	if x.headerMethod != "" && x.headerMethod != m.Method {
+		return fmt.Sprintf("Mcp-Method header %q does not match the body's method %q", truncateValue(x.headerMethod), truncateValue(m.Method))
+	}
+	if x.headerName != "" && m.Method == mcp.MethodToolsCall && x.headerName != m.Tool {
+		return fmt.Sprintf("Mcp-Name header %q does not match the body's tool %q", truncateValue(x.headerName), truncateValue(m.Tool))
+	}
+	return ""
+}
+
+func truncateValue(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // deny answers a refused request with a JSON-RPC error. Requests with an id

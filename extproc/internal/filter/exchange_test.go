@@ -410,3 +410,43 @@ func TestSameID(t *testing.T) {
 		}
 	}
 }
+
+func TestMcpHeadersMustAgreeWithBody(t *testing.T) {
+	e, _ := newEngine(t)
+	call := `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_ticket"}}`
+	for _, tc := range []struct {
+		name, method, tool string
+		refused            bool
+	}{
+		{"agree", "tools/call", "get_ticket", false},
+		{"no headers", "", "", false},
+		{"method differs", "tools/list", "", true},
+		{"name differs", "tools/call", "add_comment", true},
+		{"name differs in case", "tools/call", "Get_Ticket", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := postHeaders(testKey)
+			if tc.method != "" {
+				h = append(h, Header{"mcp-method", tc.method})
+			}
+			if tc.tool != "" {
+				h = append(h, Header{"mcp-name", tc.tool})
+			}
+			x := e.NewExchange(StreamInfo{})
+			x.RequestHeaders(h, false)
+			act := x.RequestBody([]byte(call), true)
+			if !tc.refused {
+				if act.Respond != nil {
+					t.Fatalf("refused: %s", act.Respond.Body)
+				}
+				return
+			}
+			if act.Respond == nil || act.Respond.Status != 400 {
+				t.Fatalf("not refused: %+v", act)
+			}
+			if r := decodeError(t, act.Respond.Body); r.Error.Code != mcp.CodeHeaderMismatch || string(r.ID) != "3" {
+				t.Fatalf("body %s", act.Respond.Body)
+			}
+		})
+	}
+}

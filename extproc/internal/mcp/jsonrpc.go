@@ -21,6 +21,9 @@ const (
 	CodeBlocked        = -32002 // a block verdict is in force
 	CodeThrottled      = -32003 // a throttle verdict's rate is exceeded
 	CodeUnauthorized   = -32004 // no or unknown credential
+	// CodeHeaderMismatch is what MCP servers answer (protocol 2026-07-28)
+	// when the Mcp-Method/Mcp-Name headers disagree with the body.
+	CodeHeaderMismatch = -32020
 )
 
 // Well-known method names.
