@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/portcullis/portcullis/extproc/internal/mcp"
 	"github.com/portcullis/portcullis/extproc/internal/policy"
@@ -33,7 +34,7 @@ type Exchange struct {
 	// headerMethod and headerName are the Mcp-Method and Mcp-Name request
 	// headers (protocol 2026-07-28); they must agree with the body.
 	headerMethod, headerName string
-	sse      mcp.SSESplitter
+	sse                      mcp.SSESplitter
 
 	decision Decision
 	finished bool
@@ -404,15 +405,18 @@ func (x *Exchange) narrowEvent(ev []byte) []byte {
 	return mcp.ReplaceEventData(ev, out)
 }
 
-// narrowMessage narrows raw if it is the response to the tracked tools/list
-// request. Anything else passes unchanged; a body the filter cannot read
+// narrowMessage narrows raw if it is a response (to the exchange's
+// tools/list request). Anything else passes unchanged; a body the filter cannot read
 // while a narrowing is pending is replaced by an error (fail closed).
 func (x *Exchange) narrowMessage(raw []byte) []byte {
 	m, err := mcp.ParseMessage(raw)
 	if err != nil {
 		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
 	}
-	if m.Kind != mcp.KindResponse || !sameID(m.ID, x.narrowID) || m.Result == nil {
+	// Any response in this exchange answers its one tools/list request
+	// (batches with tools/list are refused): the id is not compared, since
+	// upstreams re-serialise ids ("\u0061" comes back as "a", 1.5 as 1).
+	if m.Kind != mcp.KindResponse || m.Result == nil {
 		return raw
 	}
 	persona := x.agent.Persona
@@ -433,10 +437,31 @@ func (x *Exchange) Finish() Decision {
 	if !x.finished {
 		x.finished = true
 		now := x.engine.now()
-		x.decision.Time = now
-		x.decision.Latency = now.Sub(x.start)
+		d := &x.decision
+		d.Time = now
+		d.Latency = now.Sub(x.start)
+		// Fields the agent controls are bounded so that one request cannot
+		// produce an audit record Kafka refuses (and stall delivery).
+		for _, f := range []*string{&d.Method, &d.Tool, &d.Session, &d.RequestID, &d.ClientAddress, &d.HTTPMethod} {
+			*f = capField(*f)
+		}
 	}
 	return x.decision
+}
+
+// MaxFieldBytes bounds each agent-controlled string of a Decision.
+const MaxFieldBytes = 256
+
+// capField truncates s to MaxFieldBytes on a UTF-8 boundary, marking the cut.
+func capField(s string) string {
+	if len(s) <= MaxFieldBytes {
+		return s
+	}
+	cut := MaxFieldBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func http503() *Response {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,5 +266,22 @@ func TestEnsureTopicsIdempotent(t *testing.T) {
 		if err := EnsureTopics(context.Background(), cl, testTopics); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
+	}
+}
+
+// A decision built from the most hostile request (every agent-controlled
+// field at its cap) must fit in a spool record, and so in a Kafka batch:
+// one oversized record would stall delivery of everything behind it.
+func TestWorstCaseDecisionFitsARecord(t *testing.T) {
+	big := strings.Repeat("x", filter.MaxFieldBytes)
+	d := decision(1)
+	d.Method, d.Tool, d.Session, d.RequestID, d.ClientAddress, d.HTTPMethod = big, big, big, big, big, big
+	d.Findings = make([]filter.Finding, 200)
+	for i := range d.Findings {
+		d.Findings[i] = filter.Finding{Type: "detector-type-with-a-long-name", Count: 1 << 30}
+	}
+	rec := encodeRecord(d.Agent, toProto(d))
+	if len(rec) > 64<<10 {
+		t.Fatalf("worst-case decision record is %d bytes, over the spool's 64 KiB default", len(rec))
 	}
 }

@@ -26,8 +26,9 @@ import (
 	"sync"
 )
 
-// ErrFull is returned by Append and Admit when the unacknowledged records
-// exceed Options.MaxBytes.
+// ErrFull is returned by Admit when the unacknowledged records exceed
+// Options.MaxBytes, and by Append only past the hard limit of twice that:
+// records of exchanges admitted before the spool filled are still kept.
 var ErrFull = errors.New("spool: full")
 
 // ErrClosed is returned after Close.
@@ -39,12 +40,16 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // Options configure a spool.
 type Options struct {
-	// MaxBytes bounds the unacknowledged data kept. Defaults to 256 MiB.
+	// MaxBytes bounds the unacknowledged data: past it Admit refuses new
+	// work. Append keeps accepting records up to twice MaxBytes, so work
+	// admitted earlier keeps its record. Defaults to 256 MiB.
 	MaxBytes int64
 	// SegmentBytes is the size after which a new segment file is started.
-	// Defaults to 8 MiB.
+	// Defaults to 8 MiB, and is at most MaxBytes/4 (pending bytes are
+	// counted per segment, so a smaller segment keeps the count close).
 	SegmentBytes int64
-	// MaxRecordBytes bounds one record. Defaults to 1 MiB.
+	// MaxRecordBytes bounds one record. Defaults to 64 KiB (well under
+	// Kafka's default 1 MB record batch).
 	MaxRecordBytes int
 }
 
@@ -91,7 +96,10 @@ func Open(dir string, opts Options) (*Spool, error) {
 		opts.SegmentBytes = 8 << 20
 	}
 	if opts.MaxRecordBytes <= 0 {
-		opts.MaxRecordBytes = 1 << 20
+		opts.MaxRecordBytes = 64 << 10
+	}
+	if limit := max(opts.MaxBytes/4, 1); opts.SegmentBytes > limit {
+		opts.SegmentBytes = limit
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -219,7 +227,7 @@ func (s *Spool) Append(build func(seq uint64) []byte) (uint64, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
-	if s.pending >= s.opts.MaxBytes {
+	if s.pending >= 2*s.opts.MaxBytes {
 		return 0, ErrFull
 	}
 	seq := s.nextSeq
@@ -232,10 +240,15 @@ func (s *Spool) Append(build func(seq uint64) []byte) (uint64, error) {
 	binary.BigEndian.PutUint32(buf[4:8], crc32.Checksum(payload, crcTable))
 	binary.BigEndian.PutUint64(buf[8:16], seq)
 	copy(buf[headerLen:], payload)
+	seg := s.segments[len(s.segments)-1]
 	if _, err := s.active.Write(buf); err != nil {
+		// A short write must not leave a torn record for later records to
+		// follow: cut the segment back to its last whole record.
+		if terr := s.active.Truncate(seg.size); terr != nil {
+			return 0, fmt.Errorf("spool: write: %w (and truncating the torn record failed: %w)", err, terr)
+		}
 		return 0, fmt.Errorf("spool: write: %w", err)
 	}
-	seg := s.segments[len(s.segments)-1]
 	seg.last = seq
 	seg.size += int64(len(buf))
 	s.pending += int64(len(buf))

@@ -142,14 +142,23 @@ func TestFullRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var full bool
-	for i := 0; i < 100 && !full; i++ {
+	for s.Admit() == nil {
+		appendN(t, s, 1)
+	}
+	if !errors.Is(s.Admit(), ErrFull) {
+		t.Fatal("spool never reported full")
+	}
+	// Work admitted before the spool filled still gets its record...
+	appendN(t, s, 3)
+	// ...up to the hard limit of twice MaxBytes.
+	var hard bool
+	for i := 0; i < 100 && !hard; i++ {
 		if _, err := s.Append(payload); errors.Is(err, ErrFull) {
-			full = true
+			hard = true
 		}
 	}
-	if !full || !errors.Is(s.Admit(), ErrFull) {
-		t.Fatal("spool never reported full")
+	if !hard {
+		t.Fatal("no hard limit")
 	}
 	n := s.Stats().NextSeq - 1
 	readAll(t, s, int(n))
@@ -179,5 +188,59 @@ func TestReadWaitsForAppend(t *testing.T) {
 		checkSeq(t, recs, 1)
 	case <-time.After(5 * time.Second):
 		t.Fatal("reader not woken")
+	}
+}
+
+func TestShortWriteLeavesNoTornRecord(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 1)
+	// Simulate a failed write: the file is closed under the spool.
+	s.active.Close()
+	if _, err := s.Append(payload); err == nil {
+		t.Fatal("write to a closed file succeeded")
+	}
+	f, err := os.OpenFile(s.segments[len(s.segments)-1].path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.active = f
+	appendN(t, s, 2)
+	checkSeq(t, readAll(t, s, 3), 1)
+	s.Close()
+	s2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	checkSeq(t, readAll(t, s2, 3), 1)
+}
+
+func TestSegmentBoundedByMaxBytes(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{MaxBytes: 4096, SegmentBytes: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// With a broker one record behind, admission must not fail while the
+	// real backlog is a single record.
+	refused := 0
+	for i := 1; i <= 200; i++ {
+		if s.Admit() != nil {
+			refused++
+		}
+		appendN(t, s, 1)
+		readAll(t, s, 1)
+		if i > 1 {
+			if err := s.Ack(uint64(i - 1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if refused != 0 {
+		t.Fatalf("%d of 200 admissions refused with a one-record backlog", refused)
 	}
 }
