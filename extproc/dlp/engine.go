@@ -1,0 +1,188 @@
+// Package dlp detects sensitive data (credentials, payment cards, personal
+// identifiers) in the bodies the filter sees. It is built for the hot path:
+// one Aho–Corasick pass finds every detector's keywords, a detector's regular
+// expression then runs only inside a small window around each keyword hit
+// (never over a whole body), hand-written scanners find digit runs, and
+// checksum validators (package validate) confirm candidates.
+//
+// This is the first stage of the engine (issue 4): the catalogue is a subset,
+// and JSON-aware decoding, actions and streaming redaction are still to come.
+package dlp
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/portcullis/portcullis/extproc/dlp/prefilter"
+	"github.com/portcullis/portcullis/extproc/dlp/validate"
+)
+
+// Category groups detector types.
+type Category string
+
+// Categories.
+const (
+	CategorySecret    Category = "secret"
+	CategoryFinancial Category = "financial"
+	CategoryPersonal  Category = "personal"
+	CategoryNetwork   Category = "network"
+)
+
+// Detector describes one type of sensitive data.
+type Detector struct {
+	// ID is the stable type id reported in findings ("aws-access-key-id").
+	ID       string
+	Category Category
+	// Tags are compliance labels (PCI-DSS, GDPR, HIPAA, SOC2).
+	Tags []string
+	// Keywords are literals (matched ASCII case-insensitively) whose
+	// occurrence opens a window in which Pattern runs.
+	Keywords []string
+	// Before and After size the window around a keyword hit, in bytes.
+	// Defaults: 0 before, 256 after.
+	Before, After int
+	// Pattern finds candidates inside the window. Group selects the
+	// submatch that is the sensitive value (0: the whole match).
+	Pattern *regexp.Regexp
+	Group   int
+	// Validate, when set, must accept the candidate.
+	Validate func([]byte) bool
+	// MinEntropy, when set, is the Shannon entropy (bits per byte) the
+	// candidate must exceed.
+	MinEntropy float64
+}
+
+// Finding is one detection: a type and a byte range of the scanned text.
+// It never carries the value.
+type Finding struct {
+	Type       string
+	Start, End int
+}
+
+// Engine scans texts with a fixed catalogue. It is immutable and safe for
+// concurrent use.
+type Engine struct {
+	dets    []*Detector
+	ac      *prefilter.Automaton
+	kwOwner []int // keyword id → detector index
+	digits  []digitDetector
+}
+
+// NewEngine compiles a catalogue; nil means Catalogue().
+func NewEngine(dets []*Detector) (*Engine, error) {
+	if dets == nil {
+		dets = Catalogue()
+	}
+	e := &Engine{dets: dets, digits: digitDetectors()}
+	var keywords []string
+	seen := map[string]bool{}
+	var errs []error
+	for i, d := range dets {
+		switch {
+		case d.ID == "":
+			errs = append(errs, fmt.Errorf("detector %d: empty id", i))
+		case seen[d.ID]:
+			errs = append(errs, fmt.Errorf("detector %s: duplicate id", d.ID))
+		case d.Pattern == nil || len(d.Keywords) == 0:
+			errs = append(errs, fmt.Errorf("detector %s: needs keywords and a pattern", d.ID))
+		}
+		seen[d.ID] = true
+		for _, k := range d.Keywords {
+			keywords = append(keywords, k)
+			e.kwOwner = append(e.kwOwner, i)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	ac, err := prefilter.New(keywords)
+	if err != nil {
+		return nil, err
+	}
+	e.ac = ac
+	return e, nil
+}
+
+// Types lists the type ids the engine reports, sorted.
+func (e *Engine) Types() []string {
+	var out []string
+	for _, d := range e.dets {
+		out = append(out, d.ID)
+	}
+	for _, d := range e.digits {
+		out = append(out, d.id)
+	}
+	out = append(out, "email")
+	sort.Strings(out)
+	return out
+}
+
+type window struct{ det, lo, hi int }
+
+// Scan appends the findings in text to dst, ordered by start offset, and
+// returns it. Identical (type, range) findings are reported once.
+func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
+	start := len(dst)
+	// Stage 1: keyword hits → one window per detector hit, merged when they
+	// overlap so that no byte is examined twice by the same pattern.
+	var wins []window
+	e.ac.Scan(text, func(kw, at int) bool {
+		di := e.kwOwner[kw]
+		d := e.dets[di]
+		before, after := d.Before, d.After
+		if after == 0 {
+			after = 256
+		}
+		w := window{det: di, lo: max(0, at-before), hi: min(len(text), at+after)}
+		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
+			if wins[j].det == di && w.lo <= wins[j].hi {
+				wins[j].lo, wins[j].hi = min(wins[j].lo, w.lo), max(wins[j].hi, w.hi)
+				return true
+			}
+		}
+		wins = append(wins, w)
+		return true
+	})
+	// Stage 2: each detector's pattern inside its windows.
+	for _, w := range wins {
+		d := e.dets[w.det]
+		for _, m := range d.Pattern.FindAllSubmatchIndex(text[w.lo:w.hi], -1) {
+			lo, hi := m[2*d.Group], m[2*d.Group+1]
+			if lo < 0 {
+				continue
+			}
+			v := text[w.lo+lo : w.lo+hi]
+			if d.Validate != nil && !d.Validate(v) {
+				continue
+			}
+			if d.MinEntropy > 0 && validate.ShannonEntropy(v) <= d.MinEntropy {
+				continue
+			}
+			dst = append(dst, Finding{Type: d.ID, Start: w.lo + lo, End: w.lo + hi})
+		}
+	}
+	// Stage 3: hand-written scanners: digit runs and e-mail addresses.
+	dst = scanDigits(text, e.digits, dst)
+	dst = scanEmails(text, dst)
+	found := dst[start:]
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].Start != found[j].Start {
+			return found[i].Start < found[j].Start
+		}
+		if found[i].End != found[j].End {
+			return found[i].End < found[j].End
+		}
+		return found[i].Type < found[j].Type
+	})
+	// Drop duplicates (merged windows can overlap at their seams).
+	out := dst[:start]
+	for _, f := range found {
+		if len(out) > start && out[len(out)-1] == f {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
