@@ -114,7 +114,7 @@ func (e *Engine) Types() []string {
 	for _, d := range e.digits {
 		out = append(out, d.id)
 	}
-	out = append(out, "email")
+	out = append(out, "email", "iban", "ipv4-address")
 	sort.Strings(out)
 	return out
 }
@@ -166,6 +166,8 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 	// Stage 3: hand-written scanners: digit runs and e-mail addresses.
 	dst = scanDigits(text, e.digits, dst)
 	dst = scanEmails(text, dst)
+	dst = scanIBANs(text, dst)
+	dst = scanIPv4(text, dst)
 	found := dst[start:]
 	sort.Slice(found, func(i, j int) bool {
 		if found[i].Start != found[j].Start {

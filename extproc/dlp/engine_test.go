@@ -52,6 +52,11 @@ func TestDetectors(t *testing.T) {
 			[]string{"jwt=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}},
 		{"private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----",
 			[]string{"private-key=-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----"}},
+		{"iban spaced", `IBAN: GB82 WEST 1234 5698 7654 32.`, []string{"iban=GB82 WEST 1234 5698 7654 32"}},
+		{"iban compact", `"iban":"DE89370400440532013000"`, []string{"iban=DE89370400440532013000"}},
+		{"iban bad checksum", `DE89370400440532013001`, nil},
+		{"ipv4", `from 203.0.113.7, then 10.1.2.3.`, []string{"ipv4-address=203.0.113.7", "ipv4-address=10.1.2.3"}},
+		{"not ipv4", `version 1.2.3.4.5 and 256.1.1.1 and 1.2.3`, nil},
 		{"clean", `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"T-100: Cannot log in"}]}}`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
