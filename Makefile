@@ -5,6 +5,7 @@ BINARIES := \
 	extproc/cmd/portcullis-devproxy \
 	analytics/cmd/portcullis-analytics \
 	registry/cmd/portcullis-example-mcp \
+	registry/cmd/portcullis \
 	e2e/cmd/portcullis-stack \
 	e2e/cmd/portcullis-demo
 

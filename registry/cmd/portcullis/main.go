@@ -1,0 +1,117 @@
+// Command portcullis is the operator CLI. Today it carries the sensitive-data
+// engine's evaluation commands:
+//
+//	portcullis detectors          list the detector types
+//	portcullis scan --jsonl       read {"text": "..."} lines on stdin, write
+//	                              {"findings":[{"type","start","end"}]} lines
+//	                              (byte offsets into the UTF-8 text)
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/portcullis/portcullis/extproc/dlp"
+)
+
+func main() {
+	if err := Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "portcullis:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: portcullis <command> [flags]
+
+commands:
+  detectors        list the sensitive-data detector types
+  scan --jsonl     scan {"text": "..."} lines from stdin, one result line per input line`
+
+// Main runs one command.
+func Main(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "detectors":
+		return detectors(stdout)
+	case "scan":
+		fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		jsonl := fs.Bool("jsonl", false, `read {"text": "..."} lines, write {"findings": [...]} lines`)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if !*jsonl {
+			return errors.New("scan: only --jsonl input is supported")
+		}
+		return scanJSONL(stdin, stdout)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func detectors(w io.Writer) error {
+	e, err := dlp.NewEngine(nil)
+	if err != nil {
+		return err
+	}
+	for _, t := range e.Types() {
+		if _, err := fmt.Fprintln(w, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type finding struct {
+	Type  string `json:"type"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+}
+
+func scanJSONL(r io.Reader, w io.Writer) error {
+	e, err := dlp.NewEngine(nil)
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	out := bufio.NewWriter(w)
+	enc := json.NewEncoder(out)
+	var fs []dlp.Finding
+	for line := 1; sc.Scan(); line++ {
+		var in struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &in); err != nil || in.Text == nil {
+			return fmt.Errorf(`line %d: want {"text": "..."}`, line)
+		}
+		fs = e.Scan([]byte(*in.Text), fs[:0])
+		res := struct {
+			Findings []finding `json:"findings"`
+		}{Findings: make([]finding, 0, len(fs))}
+		for _, f := range fs {
+			res.Findings = append(res.Findings, finding{f.Type, f.Start, f.End})
+		}
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return out.Flush()
+}
