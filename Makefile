@@ -9,7 +9,7 @@ BINARIES := \
 	e2e/cmd/portcullis-stack \
 	e2e/cmd/portcullis-demo
 
-.PHONY: help run demo test e2e bench bin tools gen check-gen lint services-up services-down clean
+.PHONY: help run demo test e2e bench bench-dlp bin tools gen check-gen lint services-up services-down clean
 
 help:
 	@echo "make run        the whole stack locally (filter + dev proxy + analytics + example MCP server)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test       unit tests + integration tests on real Kafka and ClickHouse"
 	@echo "make e2e        the whole loop on real Kafka + ClickHouse, printing what it proved"
 	@echo "make bench      tools/call round trip: filter vs no-op ext_proc server"
+	@echo "make bench-dlp  sensitive-data engine vs gitleaks v8, same process, same inputs"
 	@echo "make gen | check-gen | lint | bin | tools"
 
 run: bin
@@ -33,6 +34,9 @@ e2e:
 
 bench:
 	scripts/bench.sh
+
+bench-dlp:
+	scripts/bench-dlp.sh
 
 bin:
 	@mkdir -p bin

@@ -11,12 +11,12 @@ if git rev-parse --verify --quiet main:proto >/dev/null; then
 else
   echo "lint: main has no protos yet; buf breaking skipped" >&2
 fi
-for m in proto extproc analytics registry e2e; do
+for m in proto extproc analytics registry e2e dlpbench; do
   echo "lint: $m" >&2
   (cd "$m" && go vet ./... && go vet -tags integration ./... && GOWORK=off go vet ./... \
     && ../bin/golangci-lint run --build-tags integration ./...)
 done
-unformatted=$(gofmt -l extproc analytics registry e2e)
+unformatted=$(gofmt -l extproc analytics registry e2e dlpbench)
 if [ -n "$unformatted" ]; then
   echo "lint: gofmt would change:" >&2; echo "$unformatted" >&2; exit 1
 fi

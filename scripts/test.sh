@@ -4,7 +4,7 @@
 # which this script starts (scripts/services.sh) and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODULES=(extproc analytics registry e2e)
+MODULES=(extproc analytics registry e2e dlpbench)
 
 echo "== unit tests (go test -race) ==" >&2
 for m in "${MODULES[@]}"; do
