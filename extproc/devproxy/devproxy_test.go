@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -109,6 +111,11 @@ type stack struct {
 
 func newStack(t *testing.T, jsonResponse bool) *stack {
 	t.Helper()
+	return newStackWithBootstrap(t, jsonResponse, "../../envoy/envoy.yaml")
+}
+
+func newStackWithBootstrap(t *testing.T, jsonResponse bool, bootstrap string) *stack {
+	t.Helper()
 	up, rec := newUpstream(t, jsonResponse)
 	pol, err := policy.Parse([]byte(fmt.Sprintf(`
 environment: test
@@ -138,7 +145,7 @@ agents:
 	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, log))
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
-	h, err := New(Options{Bootstrap: "../../envoy/envoy.yaml", ExtProc: lis.Addr().String(), Upstream: up.URL})
+	h, err := New(Options{Bootstrap: bootstrap, ExtProc: lis.Addr().String(), Upstream: up.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,5 +329,34 @@ func TestBadInputThroughEnvoyEmulation(t *testing.T) {
 	defer st.upstream.mu.Unlock()
 	if len(st.upstream.methods) != 0 {
 		t.Fatalf("upstream saw refused requests: %v", st.upstream.methods)
+	}
+}
+
+// TestMisconfiguredBodyModeFailsClosed: if a route delivered request bodies
+// unbuffered (here: request_body_mode NONE), the filter never sees the
+// tools/call, but the upstream then gets no backend credential and refuses
+// it — nothing runs on the gateway's authority.
+func TestMisconfiguredBodyModeFailsClosed(t *testing.T) {
+	raw, err := os.ReadFile("../../envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(raw), "request_body_mode: BUFFERED        # one JSON-RPC", "request_body_mode: NONE        # one JSON-RPC", 1)
+	if cfg == string(raw) {
+		t.Fatal("bootstrap layout changed: request_body_mode line not found")
+	}
+	path := filepath.Join(t.TempDir(), "envoy.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := newStackWithBootstrap(t, true, path)
+	resp := post(t, st.gateway, agentKey, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_ticket","arguments":{"text":"x"}}}`)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want the upstream's 401", resp.StatusCode)
+	}
+	st.upstream.mu.Lock()
+	defer st.upstream.mu.Unlock()
+	if len(st.upstream.auth) != 1 || st.upstream.auth[0] != "" {
+		t.Fatalf("upstream saw Authorization %q, want none (agent key stripped, no credential)", st.upstream.auth)
 	}
 }

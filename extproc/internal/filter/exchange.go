@@ -96,7 +96,16 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 			return Action{Respond: resp}
 		}
 	}
-	return Action{SetHeaders: x.credentialHeaders(), RemoveHeaders: x.strippedHeaders()}
+	if endOfStream {
+		return Action{SetHeaders: x.credentialHeaders(), RemoveHeaders: x.strippedHeaders()}
+	}
+	// A body follows. The agent's key is stripped now; the backend
+	// credential is added only when the body has been authorised (the body
+	// reply's header mutation, applied by Envoy while it still holds the
+	// BUFFERED request). Should a route ever deliver the body unbuffered or
+	// not at all, the request reaches the upstream without the credential:
+	// refused there, never executed on the gateway's authority.
+	return Action{RemoveHeaders: []string{x.policy.AuthHeader()}}
 }
 
 func (x *Exchange) credentialHeaders() Headers {
@@ -206,7 +215,7 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 			x.narrowID = m.ID
 		}
 	}
-	return Action{}
+	return Action{SetHeaders: x.credentialHeaders()}
 }
 
 // headerMismatch checks the Mcp-Method and Mcp-Name headers against the

@@ -114,23 +114,38 @@ func TestAuthentication(t *testing.T) {
 
 func TestCredentialInjection(t *testing.T) {
 	e, _ := newEngine(t)
+	call := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_ticket"}}`)
+	// POST: the key goes at the headers, the credential comes with the
+	// authorised body, so an unbuffered body never carries it upstream.
 	x := e.NewExchange(StreamInfo{ClientAddress: "10.0.0.1:5555"})
 	act := x.RequestHeaders(postHeaders(testKey), false)
-	if act.Respond != nil {
-		t.Fatalf("refused: %+v", act.Respond)
+	if act.Respond != nil || len(act.SetHeaders) != 0 || len(act.RemoveHeaders) != 1 || act.RemoveHeaders[0] != "authorization" {
+		t.Fatalf("headers action %+v", act)
 	}
-	if got := act.SetHeaders.Get("authorization"); got != "Bearer backend-secret" {
-		t.Fatalf("credential header = %q", got)
+	if act := x.RequestBody(call, true); act.Respond != nil || act.SetHeaders.Get("authorization") != "Bearer backend-secret" {
+		t.Fatalf("body action %+v", act)
 	}
-	if len(act.RemoveHeaders) != 0 {
-		t.Fatalf("authorization is overwritten, not removed: %v", act.RemoveHeaders)
+	// A denied body gets no credential (and is answered locally anyway).
+	d := e.NewExchange(StreamInfo{})
+	d.RequestHeaders(postHeaders(testKey), false)
+	if act := d.RequestBody([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}`), true); act.Respond == nil || len(act.SetHeaders) != 0 {
+		t.Fatalf("denied body action %+v", act)
+	}
+	// GET (no body): credential at the headers; same header overwritten.
+	g := e.NewExchange(StreamInfo{})
+	act = g.RequestHeaders(Headers{{":method", "GET"}, {"authorization", "Bearer " + testKey}}, true)
+	if act.Respond != nil || act.SetHeaders.Get("authorization") != "Bearer backend-secret" || len(act.RemoveHeaders) != 0 {
+		t.Fatalf("GET action %+v", act)
 	}
 	// A persona whose upstream takes another header: the agent's key header
 	// is removed and the backend header set.
 	x2 := e.NewExchange(StreamInfo{})
 	act2 := x2.RequestHeaders(postHeaders("agent-key-2"), false)
-	if act2.SetHeaders.Get("x-api-key") != "other-secret" || len(act2.RemoveHeaders) != 1 || act2.RemoveHeaders[0] != "authorization" {
+	if len(act2.RemoveHeaders) != 1 || act2.RemoveHeaders[0] != "authorization" {
 		t.Fatalf("got %+v", act2)
+	}
+	if act := x2.RequestBody([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"report"}}`), true); act.SetHeaders.Get("x-api-key") != "other-secret" {
+		t.Fatalf("body action %+v", act)
 	}
 }
 
