@@ -17,9 +17,12 @@ const (
 // tok is a token boundary: the value may not continue an identifier.
 const tok = `(?:[^0-9A-Za-z_\-]|$)`
 
+// secret builds a vendor-token detector. Its window opens one byte before
+// the keyword so that the pattern's leading \b sees what precedes it
+// ("xAKIA…" is not an AWS key id).
 func secret(id string, keywords []string, pattern string) *Detector {
 	return &Detector{ID: id, Category: CategorySecret, Tags: []string{TagSOC2}, Keywords: keywords,
-		Pattern: regexp.MustCompile(pattern), Group: 1, Validate: notPlaceholder}
+		Pattern: regexp.MustCompile(pattern), Group: 1, Validate: notPlaceholder, Before: 1}
 }
 
 // secretBefore is secret for formats whose keyword sits inside the value:
@@ -90,7 +93,7 @@ func Catalogue() []*Detector {
 			Pattern: regexp.MustCompile(`\b(ey[A-Za-z0-9]{17,}\.ey[A-Za-z0-9/\\_\-]{17,}\.(?:[A-Za-z0-9/\\_\-]{10,}={0,2})?)` + tok), Group: 1,
 			Validate: validJWT},
 	}
-	return dets
+	return append(dets, vendorDetectors()...)
 }
 
 // validJWT refuses an "eyJ…" candidate whose header is valid base64url but
