@@ -18,6 +18,12 @@ type Automaton struct {
 	delta  []int32 // state*nclass+class → next state
 	out    [][]int32
 	lens   []int
+
+	// The scan loop's tables: states are pre-multiplied by nclass (next
+	// state index = row offset) and hit marks which rows have outputs, so
+	// the hot loop does one load per byte plus one flag test.
+	next []int32
+	hit  []bool
 }
 
 // MaxKeywords bounds the automaton's size.
@@ -105,6 +111,16 @@ func New(keywords []string) (*Automaton, error) {
 			queue = append(queue, n)
 		}
 	}
+	a.next = make([]int32, len(a.delta))
+	a.hit = make([]bool, len(a.delta))
+	for i, n := range a.delta {
+		a.next[i] = n * int32(a.nclass)
+	}
+	for st, o := range a.out {
+		if len(o) > 0 {
+			a.hit[st*a.nclass] = true
+		}
+	}
 	return a, nil
 }
 
@@ -123,11 +139,11 @@ func (a *Automaton) Len() int { return len(a.lens) }
 // are all reported. fn returns false to stop the scan.
 func (a *Automaton) Scan(text []byte, fn func(keyword, start int) bool) {
 	s := int32(0)
-	nc := int32(a.nclass)
+	next, hit, class := a.next, a.hit, &a.class
 	for i, b := range text {
-		s = a.delta[s*nc+int32(a.class[b])]
-		if out := a.out[s]; len(out) > 0 {
-			for _, id := range out {
+		s = next[s+int32(class[b])]
+		if hit[s] {
+			for _, id := range a.out[int(s)/a.nclass] {
 				if !fn(int(id), i+1-a.lens[id]) {
 					return
 				}
