@@ -164,10 +164,8 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 		}
 	}
 	// Stage 3: hand-written scanners: digit runs and e-mail addresses.
-	dst = scanDigits(text, e.digits, dst)
+	dst = scanFused(text, e.digits, dst)
 	dst = scanEmails(text, dst)
-	dst = scanIBANs(text, dst)
-	dst = scanIPv4(text, dst)
 	found := dst[start:]
 	sort.Slice(found, func(i, j int) bool {
 		if found[i].Start != found[j].Start {

@@ -1,0 +1,152 @@
+package dlp
+
+import (
+	"github.com/portcullis/portcullis/extproc/dlp/validate"
+)
+
+// handClass marks the bytes where a hand-written scanner may start: digits
+// (digit runs, IPv4) and upper-case letters (IBAN country codes).
+var handClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 2
+	}
+	return t
+}()
+
+// scanFused runs the digit-run, IPv4 and IBAN scanners in one pass over
+// text (each used to take a pass of its own). It reports exactly what the
+// three separate scanners report; a fuzz test holds it to that.
+func scanFused(text []byte, dets []digitDetector, dst []Finding) []Finding {
+	n := len(text)
+	runEnd := 0  // end of the last digit run examined
+	ibanEnd := 0 // end of the last IBAN found
+	for i := 0; i < n; {
+		switch handClass[text[i]] {
+		case 0:
+			i++
+		case 1:
+			var prev byte
+			if i > 0 {
+				prev = text[i-1]
+			}
+			if i == 0 || !isAlnum(prev) {
+				// A digit run is examined once, from its first digit; an
+				// IPv4 address may still start inside it, after one of its
+				// space or dash separators.
+				if i >= runEnd {
+					dst, runEnd = digitRunAt(text, i, dets, dst)
+				}
+				if prev != '.' && prev != ':' {
+					dst = ipv4At(text, i, dst)
+				}
+			}
+			i++
+		default:
+			// IBANs do not overlap; digit runs inside one are still
+			// examined, as by the separate scanners.
+			if i >= ibanEnd {
+				var ok bool
+				if dst, ok = ibanAt(text, i, dst); ok {
+					ibanEnd = dst[len(dst)-1].End
+				}
+			}
+			i++
+		}
+	}
+	return dst
+}
+
+// digitRunAt examines the digit run starting at text[i] (a digit not
+// preceded by an alphanumeric) and returns where it ends.
+func digitRunAt(text []byte, i int, dets []digitDetector, dst []Finding) ([]Finding, int) {
+	n := len(text)
+	j, digitsN := i, 0
+	var sep byte
+	for j < n {
+		c := text[j]
+		if isDigit(c) {
+			digitsN++
+			j++
+			continue
+		}
+		if (c == ' ' || c == '-') && (sep == 0 || sep == c) && j+1 < n && isDigit(text[j+1]) && digitsN < 19 {
+			sep = c
+			j++
+			continue
+		}
+		break
+	}
+	if j < n && isAlnum(text[j]) {
+		return dst, j
+	}
+	run := text[i:j]
+	for _, d := range dets {
+		if digitsN < d.minLen || digitsN > d.maxLen {
+			continue
+		}
+		if d.shape != nil && !d.shape(run) {
+			continue
+		}
+		if d.validate(run) {
+			dst = append(dst, Finding{Type: d.id, Start: i, End: j})
+		}
+	}
+	return dst, j
+}
+
+// ipv4At reports a dotted-quad IPv4 address starting at text[i] (a digit not
+// preceded by an alphanumeric, '.' or ':').
+func ipv4At(text []byte, i int, dst []Finding) []Finding {
+	n := len(text)
+	j, dots := i, 0
+	for j < n && j-i < 15 && (isDigit(text[j]) || text[j] == '.') {
+		if text[j] == '.' {
+			dots++
+		}
+		j++
+	}
+	for j > i && text[j-1] == '.' {
+		j--
+		dots--
+	}
+	if dots != 3 || (j < n && (isAlnum(text[j]) || (text[j] == '.' && j+1 < n && isDigit(text[j+1])))) {
+		return dst
+	}
+	if _, ok := validate.ParseIPv4(text[i:j]); ok {
+		dst = append(dst, Finding{Type: "ipv4-address", Start: i, End: j})
+	}
+	return dst
+}
+
+// ibanAt reports an IBAN starting at text[i] (an upper-case letter).
+func ibanAt(text []byte, i int, dst []Finding) ([]Finding, bool) {
+	n := len(text)
+	if i+4 > n || !isUpper(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) || (i > 0 && isAlnum(text[i-1])) {
+		return dst, false
+	}
+	want := validate.IBANLength(text[i], text[i+1])
+	if want == 0 {
+		return dst, false
+	}
+	j, chars := i, 0
+	for j < n && chars < want {
+		c := text[j]
+		if isDigit(c) || isUpper(c) {
+			chars++
+			j++
+			continue
+		}
+		if c == ' ' && chars%4 == 0 && j+1 < n && (isDigit(text[j+1]) || isUpper(text[j+1])) {
+			j++
+			continue
+		}
+		break
+	}
+	if chars != want || (j < n && isAlnum(text[j])) || !validate.IBAN(text[i:j]) {
+		return dst, false
+	}
+	return append(dst, Finding{Type: "iban", Start: i, End: j}), true
+}
