@@ -22,14 +22,13 @@ CLICKHOUSE_INTERSERVER_PORT="${CLICKHOUSE_INTERSERVER_PORT:-19009}"
 CLICKHOUSE_START_TIMEOUT="${CLICKHOUSE_START_TIMEOUT:-60}"
 CLICKHOUSE_STOP_TIMEOUT="${CLICKHOUSE_STOP_TIMEOUT:-20}"
 ETC=/etc/clickhouse-server
-RUN="$ROOT/.run"
-PIDFILE="$RUN/clickhouse.pid"
-DIRFILE="$RUN/clickhouse.datadir"
-ENVFILE="$RUN/clickhouse.env"
-HOST=127.0.0.1
-
-log() { echo "clickhouse: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SERVICE=clickhouse
+SERVICE_MATCH=clickhouse
+SERVICE_CONFIG=config.xml
+SERVICE_ERRLOG=logs/clickhouse-server.err.log
+STOP_TIMEOUT=$CLICKHOUSE_STOP_TIMEOUT
+# shellcheck source=scripts/lib/service.sh
+. "$ROOT/scripts/lib/service.sh"
 
 server_bin() { command -v clickhouse-server 2>/dev/null || { [ -x /usr/sbin/clickhouse-server ] && echo /usr/sbin/clickhouse-server; }; }
 client_bin() { command -v clickhouse-client 2>/dev/null || { [ -x /usr/bin/clickhouse-client ] && echo /usr/bin/clickhouse-client; }; }
@@ -72,7 +71,6 @@ install() {
 }
 
 # ----------------------------------------------------------------- helpers ----
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 ping_ok() {
   local out
@@ -87,19 +85,6 @@ ping_ok() {
   fi
   [ "${out//[$'\r\n']/}" = "Ok." ]
 }
-
-# Is $1 a live clickhouse-server started by this script with directory $2?
-ours() {
-  local pid=$1 dir=$2 cmd
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmd" == *clickhouse* && "$cmd" == *"$dir/config.xml"* ]]
-}
-
-recorded_pid() { cat "$PIDFILE" 2>/dev/null || true; }
-recorded_dir() { cat "$DIRFILE" 2>/dev/null || true; }
-running() { ours "$(recorded_pid)" "$(recorded_dir)"; }
-print_env() { cat "$ENVFILE"; }
 
 # Escape a replacement string for sed s### .
 sed_esc() { printf '%s' "$1" | sed -e 's/[\\&#]/\\&/g'; }
@@ -202,56 +187,6 @@ start() {
   } >"$ENVFILE"
   print_env
 }
-
-fail_start() {
-  local dir=$1 why=$2
-  log "$why; last lines of $dir/logs/clickhouse-server.err.log:"
-  tail -n 40 "$dir/logs/clickhouse-server.err.log" >&2 2>/dev/null || true
-  log "last lines of $dir/logs/stdout.log:"
-  tail -n 20 "$dir/logs/stdout.log" >&2 2>/dev/null || true
-  KEEP_DATA=1 stop || true
-  die "start failed (logs kept in ${dir#"$ROOT"/})"
-}
-
-# ------------------------------------------------------------------- stop ----
-stop() {
-  local pid dir
-  pid="$(recorded_pid)"
-  dir="$(recorded_dir)"
-  if ours "$pid" "$dir"; then
-    local t0=$SECONDS
-    log "stopping pid $pid"
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt "$CLICKHOUSE_STOP_TIMEOUT" ]; do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid still alive after ${CLICKHOUSE_STOP_TIMEOUT}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped in $((SECONDS - t0)) s"
-  elif [ -n "$pid" ]; then
-    log "pid $pid is not our server any more; not signalling it"
-  else
-    log "not running"
-  fi
-  if [ -z "${KEEP_DATA:-}" ] && [ -n "$dir" ]; then
-    case "$dir" in "$ROOT"/tmp/clickhouse.*) rm -rf "$dir" ;; esac
-  fi
-  rm -f "$PIDFILE" "$DIRFILE" "$ENVFILE"
-}
-
-status() {
-  if running; then
-    log "running (pid $(recorded_pid), data $(recorded_dir))"
-    print_env
-  else
-    log "not running"
-    return 1
-  fi
-}
-
-# One start/stop at a time per checkout (fd 8; closed in the server's own fds).
-lock() { mkdir -p "$RUN"; exec 8>"$RUN/clickhouse.lock"; flock 8; }
 
 case "${1:-}" in
   install) install ;;

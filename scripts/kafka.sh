@@ -31,14 +31,13 @@ CACHE="$ROOT/.cache/kafka/$KAFKA_VERSION"
 LIBS="$CACHE/libs"
 CPFILE="$CACHE/classpath"
 STAMP="$CACHE/pom.sha256"
-RUN="$ROOT/.run"
-PIDFILE="$RUN/kafka.pid"
-DIRFILE="$RUN/kafka.datadir"
-ENVFILE="$RUN/kafka.env"
-HOST=127.0.0.1
-
-log() { echo "kafka: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SERVICE=kafka
+SERVICE_MATCH=kafka.Kafka
+SERVICE_CONFIG=server.properties
+SERVICE_ERRLOG=logs/server.log
+STOP_TIMEOUT=$KAFKA_STOP_TIMEOUT
+# shellcheck source=scripts/lib/service.sh
+. "$ROOT/scripts/lib/service.sh"
 
 # ---------------------------------------------------------------- install ----
 # Resolve kafka_2.13 + kafka-tools + log4j2 binding into $LIBS with Maven, once.
@@ -89,21 +88,6 @@ install() {
 }
 
 # ----------------------------------------------------------------- helpers ----
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-# Is $1 a live kafka.Kafka started by this script with data dir $2?
-ours() {
-  local pid=$1 dir=$2 cmd
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmd" == *kafka.Kafka* && "$cmd" == *"$dir/server.properties"* ]]
-}
-
-recorded_pid() { cat "$PIDFILE" 2>/dev/null || true; }
-recorded_dir() { cat "$DIRFILE" 2>/dev/null || true; }
-
-running() { ours "$(recorded_pid)" "$(recorded_dir)"; }
-
 write_config() {
   local dir=$1
   cat >"$dir/server.properties" <<EOF
@@ -147,7 +131,6 @@ logger.apache.level = INFO
 EOF
 }
 
-print_env() { cat "$ENVFILE"; }
 
 # ------------------------------------------------------------------ start ----
 start() {
@@ -197,7 +180,7 @@ start() {
     rm -rf "$dir"
     die "storage format failed"
   }
-  log "storage formatted (cluster id $cluster_id) in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  [ -n "${KAFKA_REUSE_DIR:-}" ] || log "storage formatted (cluster id $cluster_id) in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
   t0=$(date +%s%N)
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM flags
@@ -228,56 +211,6 @@ start() {
   echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT" >"$ENVFILE"
   print_env
 }
-
-fail_start() {
-  local dir=$1 why=$2
-  log "$why; last lines of $dir/logs/server.log:"
-  tail -n 40 "$dir/logs/server.log" >&2 2>/dev/null || true
-  log "last lines of $dir/logs/stdout.log:"
-  tail -n 20 "$dir/logs/stdout.log" >&2 2>/dev/null || true
-  KEEP_DATA=1 stop >/dev/null || true
-  die "start failed (logs kept in ${dir#"$ROOT"/})"
-}
-
-# ------------------------------------------------------------------- stop ----
-stop() {
-  local pid dir
-  pid="$(recorded_pid)"
-  dir="$(recorded_dir)"
-  if ours "$pid" "$dir"; then
-    local t0=$SECONDS
-    log "stopping pid $pid"
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt "$KAFKA_STOP_TIMEOUT" ]; do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid still alive after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped in $((SECONDS - t0)) s"
-  elif [ -n "$pid" ]; then
-    log "pid $pid is not our broker any more; not signalling it"
-  else
-    log "not running"
-  fi
-  if [ -z "${KEEP_DATA:-}" ] && [ -n "$dir" ]; then
-    case "$dir" in "$ROOT"/tmp/kafka.*) rm -rf "$dir" ;; esac
-  fi
-  rm -f "$PIDFILE" "$DIRFILE" "$ENVFILE"
-}
-
-status() {
-  if running; then
-    log "running (pid $(recorded_pid), data $(recorded_dir))"
-    print_env
-  else
-    log "not running"
-    return 1
-  fi
-}
-
-# One start/stop at a time per checkout (fd 8; closed in the server's own fds).
-lock() { mkdir -p "$RUN"; exec 8>"$RUN/kafka.lock"; flock 8; }
 
 case "${1:-}" in
   start) lock; start ;;
