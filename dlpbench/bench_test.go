@@ -8,31 +8,8 @@ import (
 	"github.com/zricethezav/gitleaks/v8/detect"
 
 	"github.com/portcullis/portcullis/extproc/dlp"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
-
-// jsonBody builds a JSON body of about size bytes. With keywords, field
-// names carry token/key/secret/access (the inputs that make gitleaks' regular
-// expressions expensive), and one value in 50 is a real-format secret.
-func jsonBody(size int, keywords bool) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"items":[`)
-	for i := 0; b.Len() < size; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		name := "description"
-		if keywords {
-			name = "access_token_secret_key"
-		}
-		value := fmt.Sprintf("value number %d with some ordinary words in it", i)
-		if keywords && i%50 == 0 {
-			value = "ghp_kw4mm23obdi90ax0u3jz5erfomi2kwm7pqiq"
-		}
-		fmt.Fprintf(&b, `{"id":%d,"%s":"%s","owner":"team-%d"}`, i, name, value, i)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
-}
 
 var sizes = []int{1 << 10, 8 << 10, 64 << 10, 1 << 20}
 
@@ -50,7 +27,7 @@ func BenchmarkEngines(b *testing.B) {
 	}
 	for _, size := range sizes {
 		for _, kw := range []bool{false, true} {
-			body := jsonBody(size, kw)
+			body := dlptest.JSONBody(size, kw)
 			name := fmt.Sprintf("%dKiB/keywords=%v", size>>10, kw)
 			b.Run(name+"/portcullis", func(b *testing.B) {
 				b.SetBytes(int64(len(body)))
@@ -85,7 +62,7 @@ func BenchmarkEngines(b *testing.B) {
 // TestBothFindTheSecret keeps the comparison honest: on the keyword-heavy
 // body both engines report the planted GitHub tokens.
 func TestBothFindTheSecret(t *testing.T) {
-	body := jsonBody(8<<10, true)
+	body := dlptest.JSONBody(8<<10, true)
 	ours, err := dlp.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)

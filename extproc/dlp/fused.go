@@ -4,6 +4,8 @@ import (
 	"github.com/portcullis/portcullis/extproc/dlp/validate"
 )
 
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
 // handClass marks the bytes where a hand-written scanner may start: digits
 // (digit runs, IPv4) and upper-case letters (IBAN country codes).
 var handClass = func() (t [256]uint8) {

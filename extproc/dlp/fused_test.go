@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/validate"
 )
 
 func sorted(fs []Finding) string {
@@ -14,6 +16,129 @@ func sorted(fs []Finding) string {
 		return fs[i].Type < fs[j].Type
 	})
 	return fmt.Sprint(fs)
+}
+
+// The separate scanners scanFused replaced, kept as the reference it is
+// held to.
+
+// scanDigits finds digit runs and offers each to the digit detectors.
+func scanDigits(text []byte, dets []digitDetector, dst []Finding) []Finding {
+	n := len(text)
+	for i := 0; i < n; {
+		if !isDigit(text[i]) || (i > 0 && isAlnum(text[i-1])) {
+			i++
+			continue
+		}
+		// Extend the run: digits, and single ' ' or '-' between digits, all
+		// separators alike.
+		j, digitsN := i, 0
+		var sep byte
+		for j < n {
+			c := text[j]
+			if isDigit(c) {
+				digitsN++
+				j++
+				continue
+			}
+			if (c == ' ' || c == '-') && (sep == 0 || sep == c) && j+1 < n && isDigit(text[j+1]) && digitsN < 19 {
+				sep = c
+				j++
+				continue
+			}
+			break
+		}
+		if j < n && isAlnum(text[j]) {
+			i = j
+			continue
+		}
+		run := text[i:j]
+		for _, d := range dets {
+			if digitsN < d.minLen || digitsN > d.maxLen {
+				continue
+			}
+			if d.shape != nil && !d.shape(run) {
+				continue
+			}
+			if d.validate(run) {
+				dst = append(dst, Finding{Type: d.id, Start: i, End: j})
+			}
+		}
+		i = j
+	}
+	return dst
+}
+
+// scanIBANs finds IBANs: two upper-case letters of a country that issues
+// IBANs and two check digits, then the country's registered length of
+// alphanumerics, optionally in blocks of four separated by single spaces;
+// validate.IBAN confirms the MOD 97-10 checksum.
+func scanIBANs(text []byte, dst []Finding) []Finding {
+	n := len(text)
+	for i := 0; i+4 <= n; i++ {
+		if !isUpper(text[i]) || !isUpper(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) || (i > 0 && isAlnum(text[i-1])) {
+			continue
+		}
+		want := validate.IBANLength(text[i], text[i+1])
+		if want == 0 {
+			continue
+		}
+		j, chars := i, 0
+		for j < n && chars < want {
+			c := text[j]
+			if isDigit(c) || isUpper(c) {
+				chars++
+				j++
+				continue
+			}
+			if c == ' ' && chars%4 == 0 && j+1 < n && (isDigit(text[j+1]) || isUpper(text[j+1])) {
+				j++
+				continue
+			}
+			break
+		}
+		if chars != want || (j < n && isAlnum(text[j])) {
+			continue
+		}
+		if validate.IBAN(text[i:j]) {
+			dst = append(dst, Finding{Type: "iban", Start: i, End: j})
+			i = j - 1
+		}
+	}
+	return dst
+}
+
+// scanIPv4 finds dotted-quad IPv4 addresses (any range; the type is an
+// address, public or not) not embedded in longer dotted numbers (versions
+// such as 1.2.3.4.5), identifiers or IPv6 addresses.
+func scanIPv4(text []byte, dst []Finding) []Finding {
+	n := len(text)
+	for i := 0; i < n; i++ {
+		// Preceded by ':' it is the tail of an IPv6 address (::ffff:10.0.0.1),
+		// left to an IPv6 detector.
+		if !isDigit(text[i]) || (i > 0 && (isAlnum(text[i-1]) || text[i-1] == '.' || text[i-1] == ':')) {
+			continue
+		}
+		j, dots := i, 0
+		for j < n && j-i < 15 && (isDigit(text[j]) || text[j] == '.') {
+			if text[j] == '.' {
+				dots++
+			}
+			j++
+		}
+		for j > i && text[j-1] == '.' { // a sentence's full stop
+			j--
+			dots--
+		}
+		if dots != 3 || (j < n && (isAlnum(text[j]) || (text[j] == '.' && j+1 < n && isDigit(text[j+1])))) {
+			i = j
+			continue
+		}
+		if _, ok := validate.ParseIPv4(text[i:j]); ok {
+			dst = append(dst, Finding{Type: "ipv4-address", Start: i, End: j})
+		}
+		i = j
+	}
+	return dst
 }
 
 // FuzzFusedEqualsSeparate holds the one-pass scanner to the three separate
