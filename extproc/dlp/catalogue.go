@@ -22,7 +22,7 @@ const tok = `(?:[^0-9A-Za-z_\-]|$)`
 // ("xAKIA…" is not an AWS key id).
 func secret(id string, keywords []string, pattern string) *Detector {
 	return &Detector{ID: id, Category: CategorySecret, Tags: []string{TagSOC2}, Keywords: keywords,
-		Pattern: regexp.MustCompile(pattern), Group: 1, Validate: notPlaceholder, Before: 1}
+		Pattern: regexp.MustCompile(pattern), Group: 1, Validate: notPlaceholder, Before: 1, Check: "format"}
 }
 
 // secretBefore is secret for formats whose keyword sits inside the value:
@@ -88,12 +88,14 @@ func Catalogue() []*Detector {
 		secret("twilio-api-key", []string{"SK"}, `\b(SK[0-9a-fA-F]{32})`+tok),
 		// Generic structures.
 		{ID: "private-key", Category: CategorySecret, Tags: []string{TagSOC2}, Keywords: []string{"PRIVATE KEY"}, Before: 64, After: 8192,
-			Pattern: regexp.MustCompile(`(-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)`), Group: 1},
+			Pattern: regexp.MustCompile(`(-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)`), Group: 1,
+			Check: "pem-armour"},
 		{ID: "jwt", Category: CategorySecret, Tags: []string{TagSOC2}, Keywords: []string{"eyJ"}, After: 4096,
 			Pattern: regexp.MustCompile(`\b(ey[A-Za-z0-9]{17,}\.ey[A-Za-z0-9/\\_\-]{17,}\.(?:[A-Za-z0-9/\\_\-]{10,}={0,2})?)` + tok), Group: 1,
-			Validate: validJWT},
+			Validate: validJWT, Check: "jose-header"},
 	}
-	return append(dets, vendorDetectors()...)
+	dets = append(dets, vendorDetectors()...)
+	return append(dets, piiDetectors()...)
 }
 
 // validJWT refuses an "eyJ…" candidate whose header is valid base64url but

@@ -26,9 +26,25 @@ type Category string
 const (
 	CategorySecret    Category = "secret"
 	CategoryFinancial Category = "financial"
+	CategoryGovID     Category = "government-id"
+	CategoryHealth    Category = "health"
 	CategoryPersonal  Category = "personal"
 	CategoryNetwork   Category = "network"
 )
+
+// Info describes a detector type for listings (`portcullis detectors`).
+type Info struct {
+	ID       string
+	Category Category
+	Tags     []string
+	// Check names the validation beyond the format ("luhn", "mod-97",
+	// "keyword+entropy"); empty when the format is the whole test.
+	Check string
+	// Context reports whether the type is only reported near one of its
+	// keywords (a JSON field name counts) because its format alone is
+	// ambiguous.
+	Context bool
+}
 
 // Detector describes one type of sensitive data.
 type Detector struct {
@@ -52,6 +68,11 @@ type Detector struct {
 	// MinEntropy, when set, is the Shannon entropy (bits per byte) the
 	// candidate must exceed.
 	MinEntropy float64
+	// Check names the validation for listings (see Info.Check).
+	Check string
+	// Context marks a type whose keywords are context words rather than
+	// a literal part of the value (see Info.Context).
+	Context bool
 }
 
 // Finding is one detection: a type and a byte range of the scanned text.
@@ -107,15 +128,25 @@ func NewEngine(dets []*Detector) (*Engine, error) {
 
 // Types lists the type ids the engine reports, sorted.
 func (e *Engine) Types() []string {
-	var out []string
+	infos := e.Detectors()
+	out := make([]string, len(infos))
+	for i, in := range infos {
+		out[i] = in.ID
+	}
+	return out
+}
+
+// Detectors describes every type the engine reports, sorted by id.
+func (e *Engine) Detectors() []Info {
+	var out []Info
 	for _, d := range e.dets {
-		out = append(out, d.ID)
+		out = append(out, Info{ID: d.ID, Category: d.Category, Tags: d.Tags, Check: d.Check, Context: d.Context})
 	}
 	for _, d := range e.digits {
-		out = append(out, d.id)
+		out = append(out, d.info)
 	}
-	out = append(out, "email", "iban", "ipv4-address")
-	sort.Strings(out)
+	out = append(out, scannerInfos...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

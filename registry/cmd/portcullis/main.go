@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/portcullis/portcullis/extproc/dlp"
 )
@@ -68,12 +70,18 @@ func detectors(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range e.Types() {
-		if _, err := fmt.Fprintln(w, t); err != nil {
-			return err
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tCATEGORY\tCHECK\tCONTEXT\tTAGS")
+	infos := e.Detectors()
+	for _, in := range infos {
+		ctx := "-"
+		if in.Context {
+			ctx = "keyword"
 		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.Category, in.Check, ctx, strings.Join(in.Tags, ","))
 	}
-	return nil
+	fmt.Fprintf(tw, "%d types\n", len(infos))
+	return tw.Flush()
 }
 
 type finding struct {
