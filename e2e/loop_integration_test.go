@@ -169,9 +169,13 @@ func TestIntegrationWholeLoop(t *testing.T) {
 	if !strings.Contains(res.BlockedError, "deny-burst") {
 		t.Fatalf("refusal does not name the rule: %s", res.BlockedError)
 	}
+	if strings.Contains(res.Protected, "QYLPMN5HFIQR7BWX") || strings.Contains(res.Protected, "4111 1111") ||
+		!strings.Contains(res.Protected, "[REDACTED:aws-access-key-id]") || !strings.Contains(res.Protected, "**** **** **** 1111") {
+		t.Fatalf("the upstream stored an unprotected comment: %s", res.Protected)
+	}
 
 	// Every decision on Kafka is in ClickHouse exactly once (by event id).
-	events := watcher.settle(t, allowedCalls+8, 2*time.Second)
+	events := watcher.settle(t, allowedCalls+9, 2*time.Second)
 	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{chAddr}, Auth: clickhouse.Auth{Database: cfg.ClickHouseDatabase, Username: "default"}})
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +223,14 @@ func TestIntegrationWholeLoop(t *testing.T) {
 	}
 	if counts["get_ticket/OUTCOME_ALLOWED"] < allowedCalls || counts["send_email/OUTCOME_DENIED"] != 1 || counts["delete_ticket/OUTCOME_DENIED"] != 5 || counts["get_ticket/OUTCOME_BLOCKED"] != 1 {
 		t.Fatalf("tools/call decisions by tool/outcome: %v", counts)
+	}
+	// The add_comment decision carries its findings by type (never values).
+	var withFindings uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM decisions FINAL WHERE tool = 'add_comment' AND has(finding_types, 'aws-access-key-id') AND has(finding_types, 'credit-card')").Scan(&withFindings); err != nil {
+		t.Fatal(err)
+	}
+	if withFindings != 1 {
+		t.Fatalf("%d add_comment decisions carry the aws-access-key-id and credit-card findings, want 1", withFindings)
 	}
 	var verdicts uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM verdicts FINAL WHERE subject_id = 'support-bot' AND rule = 'deny-burst'").Scan(&verdicts); err != nil {

@@ -42,6 +42,9 @@ type Result struct {
 	DeniedError  string
 	BlockedError string
 	BlockedAfter time.Duration
+	// Protected is the ticket as the upstream stored and returned it after
+	// the agent commented with a credential and a card number.
+	Protected string
 }
 
 type bearer struct{ key string }
@@ -96,6 +99,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.AllowedCall = string(b)
 	say("3. Allowed: tools/call search_tickets → %s", res.AllowedCall)
 	say("   (the upstream demands a backend credential the agent never had: the gateway injected it)")
+
+	comment := "customer pasted key AKIAQYLPMN5HFIQR7BWX and card 4111 1111 1111 1111"
+	call, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "add_comment", Arguments: map[string]any{"id": "T-101", "comment": comment}})
+	if err != nil || call.IsError {
+		return nil, fmt.Errorf("add_comment: %v %+v", err, call)
+	}
+	b, _ = json.Marshal(call.StructuredContent)
+	res.Protected = string(b)
+	say("3b. Data protection: add_comment %q →", comment)
+	say("   the upstream stored and returned %s", res.Protected)
+	say("   (the persona's data policy redacts credentials and masks cards before the upstream sees them)")
 
 	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "send_email", Arguments: map[string]any{"to": "someone@example.org", "subject": "tickets", "body": "..."}})
 	if err == nil {

@@ -94,6 +94,7 @@ const KnownSecretType = "known-secret"
 // tokens are derived from. It is immutable and safe for concurrent use.
 type Plan struct {
 	rules    map[string]Rule
+	cats     map[string]Category
 	fallback Rule
 	tokenKey []byte
 }
@@ -130,7 +131,7 @@ func (e *Engine) Plan(p Policy, tokenKey []byte) (*Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	pl := &Plan{rules: make(map[string]Rule, len(types)), fallback: p.Default, tokenKey: tokenKey}
+	pl := &Plan{rules: make(map[string]Rule, len(types)), cats: types, fallback: p.Default, tokenKey: tokenKey}
 	for t, c := range types {
 		r := p.Default
 		if cr, ok := p.Categories[c]; ok {
@@ -152,6 +153,10 @@ func (p *Plan) Rule(typ string) Rule {
 	}
 	return p.fallback
 }
+
+// Category returns a type's category ("" for types the engine does not
+// know).
+func (p *Plan) Category(typ string) Category { return p.cats[typ] }
 
 // Passive reports whether the plan only ever allows: nothing can be
 // rewritten or blocked, so callers may skip redaction work.

@@ -104,6 +104,19 @@ func (p *Plan) Apply(body []byte, findings []Finding, isJSON bool) (Outcome, err
 	return out, nil
 }
 
+// Value returns the value a finding covers in body, as the receiver of
+// body reads it: JSON string escapes resolved when isJSON is set.
+func Value(body []byte, f Finding, isJSON bool) []byte {
+	if f.Start < 0 || f.End > len(body) || f.Start > f.End {
+		return nil
+	}
+	v := body[f.Start:f.End]
+	if isJSON && bytes.IndexByte(v, '\\') >= 0 {
+		v, _ = unescapeJSON(v, 0)
+	}
+	return v
+}
+
 // stronger orders the findings of a group: the stronger action leads; on a
 // tie, the longer finding.
 func stronger(a, b Action, fa, fb Finding) bool {

@@ -1,9 +1,12 @@
 package filter
 
 import (
+	"crypto/rand"
 	"sync/atomic"
 	"time"
 
+	"github.com/portcullis/portcullis/extproc/dlp"
+	"github.com/portcullis/portcullis/extproc/dlp/flow"
 	"github.com/portcullis/portcullis/extproc/internal/policy"
 	"github.com/portcullis/portcullis/extproc/internal/verdict"
 )
@@ -15,6 +18,8 @@ type Engine struct {
 	verdicts *verdict.Cache
 	now      func() time.Time
 	admit    func() error
+	dlp      *dlp.Engine
+	flows    *flow.Tracker
 }
 
 // Options configure an Engine.
@@ -29,11 +34,32 @@ type Options struct {
 	// (fail-closed: no request is served whose decision would be lost).
 	// Defaults to always admitting.
 	Admit func() error
+	// FlowKey keys the fingerprints of sensitive values tracked across
+	// tools (cross-tool data flows). Defaults to a random key per process:
+	// fingerprints never leave the process, so they need no stable key.
+	FlowKey []byte
+	// Flow bounds the cross-tool flow tracker (sessions, values per
+	// session, TTL); its Key is FlowKey. Zero values are flow's defaults.
+	Flow flow.Options
 }
 
 // NewEngine returns an engine enforcing p.
 func NewEngine(p *policy.Policy, opts Options) *Engine {
-	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit}
+	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine}
+	fo := opts.Flow
+	fo.Key = opts.FlowKey
+	if fo.Key == nil {
+		fo.Key = make([]byte, 32)
+		_, _ = rand.Read(fo.Key) // crypto/rand.Read never fails
+	}
+	if fo.Now == nil {
+		fo.Now = opts.Now
+	}
+	tr, err := flow.New(fo)
+	if err != nil {
+		panic("filter: flow options: " + err.Error())
+	}
+	e.flows = tr
 	if e.verdicts == nil {
 		e.verdicts = verdict.NewCache()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/portcullis/portcullis/extproc/dlp"
 	"github.com/portcullis/portcullis/extproc/internal/mcp"
 	"github.com/portcullis/portcullis/extproc/internal/policy"
 	"github.com/portcullis/portcullis/extproc/internal/verdict"
@@ -35,6 +36,12 @@ type Exchange struct {
 	// headers (protocol 2026-07-28); they must agree with the body.
 	headerMethod, headerName string
 	sse                      mcp.SSESplitter
+
+	// replyID is the id of the request's single JSON-RPC request (nil for
+	// notifications and batches): what a refused response answers.
+	replyID json.RawMessage
+	// scratch is the findings buffer reused across the exchange's scans.
+	scratch []dlp.Finding
 
 	decision Decision
 	finished bool
@@ -168,6 +175,7 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 	if !msg.Batch && first.Kind == mcp.KindRequest {
 		replyID = first.ID
 	}
+	x.replyID = replyID
 	d.Method, d.Tool = first.Method, first.Tool
 	if msg.Batch {
 		d.Method = "batch"
@@ -215,7 +223,18 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 			x.narrowID = m.ID
 		}
 	}
-	return Action{SetHeaders: x.credentialHeaders()}
+	act := Action{SetHeaders: x.credentialHeaders()}
+	out, resp := x.protectRequest(body, msg, replyID)
+	if resp != nil {
+		return Action{Respond: resp}
+	}
+	if out != nil {
+		// Credentials and other data the policy rewrites never reach the
+		// upstream. Envoy keeps content-length for BUFFERED bodies.
+		act.ReplaceBody, act.Body = true, out
+		act.SetHeaders = append(act.SetHeaders, Header{"content-length", strconv.Itoa(len(out))})
+	}
+	return act
 }
 
 // headerMismatch checks the Mcp-Method and Mcp-Name headers against the
@@ -368,12 +387,15 @@ func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
 func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 	switch x.respKind {
 	case respJSON:
-		if x.narrowID == nil {
-			x.decision.BytesOut += uint64(len(chunk))
+		out := chunk
+		if x.narrowID != nil {
+			out = x.narrowMessage(out)
+		}
+		out = x.protectBody(out)
+		x.decision.BytesOut += uint64(len(out))
+		if string(out) == string(chunk) {
 			return Action{}
 		}
-		out := x.narrowMessage(chunk)
-		x.decision.BytesOut += uint64(len(out))
 		return Action{
 			ReplaceBody: true,
 			Body:        out,
@@ -382,10 +404,6 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 			SetHeaders: Headers{{"content-length", strconv.Itoa(len(out))}},
 		}
 	case respSSE:
-		if x.narrowID == nil {
-			x.decision.BytesOut += uint64(len(chunk))
-			return Action{}
-		}
 		var out []byte
 		for _, ev := range x.sse.Feed(chunk) {
 			out = append(out, x.narrowEvent(ev)...)
@@ -402,16 +420,35 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 	return Action{}
 }
 
+// narrowEvent narrows and protects one complete event.
 func (x *Exchange) narrowEvent(ev []byte) []byte {
 	data, ok := mcp.EventData(ev)
 	if !ok || len(data) == 0 {
 		return ev // priming event, comment, retry
 	}
-	out := x.narrowMessage(data)
+	out := data
+	if x.narrowID != nil {
+		out = x.narrowMessage(out)
+	}
+	out, blocked := x.protectMessage(out)
+	if blocked && out == nil {
+		return []byte(": portcullis removed a message its data policy blocks\n\n")
+	}
 	if string(out) == string(data) {
 		return ev
 	}
 	return mcp.ReplaceEventData(ev, out)
+}
+
+// protectBody applies the data policy to a buffered JSON response.
+func (x *Exchange) protectBody(body []byte) []byte {
+	out, blocked := x.protectMessage(body)
+	if blocked && out == nil {
+		// A server request or notification as the whole body: answer the
+		// agent's request with the refusal instead.
+		return mcp.ErrorResponse(x.replyID, CodeSensitiveData, "response withheld by the data policy", nil)
+	}
+	return out
 }
 
 // narrowMessage narrows raw if it is a response (to the exchange's

@@ -7,6 +7,8 @@ package filter
 
 import (
 	"strings"
+
+	"github.com/portcullis/portcullis/extproc/dlp"
 	"time"
 )
 
@@ -93,12 +95,17 @@ const (
 	ReasonInternalError
 	ReasonPersonaMismatch
 	ReasonAuditUnavailable
+	ReasonSensitiveData
+	ReasonDataFlow
 )
 
-// Finding counts sensitive-data detections of one type.
+// Finding counts sensitive-data detections of one type, in one direction,
+// handled by one action.
 type Finding struct {
-	Type  string
-	Count uint32
+	Type      string
+	Count     uint32
+	Direction Direction
+	Action    dlp.Action
 }
 
 // Decision is the audit record of one exchange. The emitter adds the event

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/portcullis/portcullis/extproc/dlp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -276,7 +277,7 @@ func toProto(d filter.Decision) *decisionv1.Decision {
 		RequestId:     d.RequestID,
 	}
 	for _, f := range d.Findings {
-		ev.Findings = append(ev.Findings, &decisionv1.Finding{Type: f.Type, Count: f.Count})
+		ev.Findings = append(ev.Findings, &decisionv1.Finding{Type: f.Type, Count: f.Count, Direction: directions[f.Direction], Action: dataActions[f.Action]})
 	}
 	return ev
 }
@@ -304,4 +305,19 @@ var reasons = map[filter.Reason]decisionv1.ReasonCode{
 	filter.ReasonInternalError:     decisionv1.ReasonCode_REASON_CODE_INTERNAL_ERROR,
 	filter.ReasonPersonaMismatch:   decisionv1.ReasonCode_REASON_CODE_PERSONA_MISMATCH,
 	filter.ReasonAuditUnavailable:  decisionv1.ReasonCode_REASON_CODE_AUDIT_UNAVAILABLE,
+	filter.ReasonSensitiveData:     decisionv1.ReasonCode_REASON_CODE_SENSITIVE_DATA,
+	filter.ReasonDataFlow:          decisionv1.ReasonCode_REASON_CODE_DATA_FLOW,
+}
+
+var directions = map[filter.Direction]decisionv1.Direction{
+	filter.DirectionRequest:  decisionv1.Direction_DIRECTION_REQUEST,
+	filter.DirectionResponse: decisionv1.Direction_DIRECTION_RESPONSE,
+}
+
+var dataActions = map[dlp.Action]decisionv1.DataAction{
+	dlp.ActionAllow:    decisionv1.DataAction_DATA_ACTION_ALLOWED,
+	dlp.ActionMask:     decisionv1.DataAction_DATA_ACTION_MASKED,
+	dlp.ActionTokenise: decisionv1.DataAction_DATA_ACTION_TOKENISED,
+	dlp.ActionRedact:   decisionv1.DataAction_DATA_ACTION_REDACTED,
+	dlp.ActionBlock:    decisionv1.DataAction_DATA_ACTION_BLOCKED,
 }

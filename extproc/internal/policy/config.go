@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/portcullis/portcullis/extproc/dlp"
 )
 
 // File is the YAML policy document (personas.yaml). Every field's default is
@@ -31,6 +33,11 @@ type File struct {
 	Personas []PersonaConfig `json:"personas"`
 	// Agents are the API-key holders and their personas.
 	Agents []AgentConfig `json:"agents"`
+	// DataProtection says what happens to sensitive data in requests and
+	// responses. Optional: without it every finding is only counted in the
+	// decision, except the gateway's own backend credentials, which are
+	// always redacted.
+	DataProtection DataProtectionConfig `json:"data_protection,omitempty"`
 }
 
 // AuthConfig locates the agent's API key.
@@ -59,6 +66,14 @@ type UpstreamConfig struct {
 	// Credential is injected into every request forwarded to the server.
 	// Optional: without it nothing is injected.
 	Credential *CredentialConfig `json:"credential,omitempty"`
+	// Environment labels the server's data ("prod", "dev"). Defaults to
+	// the policy's environment. Data seen in a "prod" server's responses
+	// may be kept from reaching a non-"prod" server (flows.prod_to_dev).
+	Environment string `json:"environment,omitempty"`
+	// SinkTools are the server's tools that send data outside the
+	// organisation (e-mail, web posts, chat messages): external sinks for
+	// flows.external_sinks.
+	SinkTools []string `json:"sink_tools,omitempty"`
 }
 
 // CredentialConfig is a backend credential injected as one header. Exactly one
@@ -86,6 +101,10 @@ type PersonaConfig struct {
 	// "resources/read"). Methods not listed, other than tools/call, are left
 	// to the upstream.
 	DenyMethods []string `json:"deny_methods,omitempty"`
+	// DataPolicy names the data_protection.policies entry applied to this
+	// persona's traffic. Defaults to the policy named "default" when there
+	// is one.
+	DataPolicy string `json:"data_policy,omitempty"`
 }
 
 // AgentConfig is one agent credential.
@@ -165,7 +184,10 @@ func Compile(f File) (*Policy, error) {
 			errs = append(errs, fmt.Errorf("%s.name: duplicate upstream %q", at, u.Name))
 			continue
 		}
-		up := &Upstream{Name: u.Name}
+		up := &Upstream{Name: u.Name, Environment: orDefault(u.Environment, p.Environment), sinks: make(map[string]struct{}, len(u.SinkTools))}
+		for _, t := range u.SinkTools {
+			up.sinks[t] = struct{}{}
+		}
 		if c := u.Credential; c != nil {
 			up.CredentialHeader = strings.ToLower(orDefault(c.Header, DefaultAuthHeader))
 			switch {
@@ -185,6 +207,19 @@ func Compile(f File) (*Policy, error) {
 		}
 		p.upstreams[u.Name] = up
 	}
+	var secrets []dlp.KnownSecret
+	for _, u := range f.Upstreams {
+		if up := p.upstreams[u.Name]; up != nil && up.CredentialValue != "" {
+			secrets = append(secrets, dlp.KnownSecret{Name: up.Name, Value: up.CredentialValue})
+		}
+	}
+	known, err := dlp.NewKnownSecrets(secrets)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("upstreams: credentials: %w", err))
+	}
+	p.known = known
+	data, derrs := compileData(f.DataProtection)
+	errs = append(errs, derrs...)
 	for i, pc := range f.Personas {
 		at := fmt.Sprintf("personas[%d]", i)
 		if pc.Name == "" {
@@ -208,6 +243,14 @@ func Compile(f File) (*Policy, error) {
 		}
 		for _, m := range pc.DenyMethods {
 			per.denyMethods[m] = struct{}{}
+		}
+		per.Data = passThroughData
+		if dp, ok := data[pc.DataPolicy]; ok {
+			per.Data = dp
+		} else if pc.DataPolicy != "" {
+			errs = append(errs, fmt.Errorf("%s.data_policy: unknown data policy %q", at, pc.DataPolicy))
+		} else if dp, ok := data[DefaultDataPolicy]; ok {
+			per.Data = dp
 		}
 		p.personas[pc.Name] = per
 	}

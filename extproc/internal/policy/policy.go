@@ -2,6 +2,8 @@ package policy
 
 import (
 	"strings"
+
+	"github.com/portcullis/portcullis/extproc/dlp"
 )
 
 // Policy is a compiled, immutable policy snapshot. It is safe for concurrent
@@ -13,6 +15,7 @@ type Policy struct {
 	MaxBatch     int
 
 	authHeader string
+	known      *dlp.KnownSecrets
 	upstreams  map[string]*Upstream
 	personas   map[string]*Persona
 	agents     map[string]*Agent // by key digest
@@ -23,6 +26,15 @@ type Upstream struct {
 	Name             string
 	CredentialHeader string // lower-case; empty when nothing is injected
 	CredentialValue  string
+	// Environment labels the server's data ("prod", "dev").
+	Environment string
+	sinks       map[string]struct{}
+}
+
+// IsSink reports whether tool sends data outside the organisation.
+func (u *Upstream) IsSink(tool string) bool {
+	_, ok := u.sinks[tool]
+	return ok
 }
 
 // Persona is a compiled default-deny profile.
@@ -31,6 +43,8 @@ type Persona struct {
 	Upstream    *Upstream
 	tools       map[string]struct{}
 	denyMethods map[string]struct{}
+	// Data is the persona's data policy (never nil).
+	Data *DataPolicy
 }
 
 // Agent is an authenticated caller.
@@ -39,6 +53,10 @@ type Agent struct {
 	Subject string
 	Persona *Persona
 }
+
+// KnownSecrets is the guard for the backend credentials this policy
+// injects: they must never appear in what agents send or receive.
+func (p *Policy) KnownSecrets() *dlp.KnownSecrets { return p.known }
 
 // AuthHeader is the lower-case header that carries the agent's key.
 func (p *Policy) AuthHeader() string { return p.authHeader }

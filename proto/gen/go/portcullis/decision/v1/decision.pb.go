@@ -23,6 +23,122 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Direction is the half of the exchange a finding was in.
+type Direction int32
+
+const (
+	Direction_DIRECTION_UNSPECIFIED Direction = 0
+	// The agent's request (tool arguments).
+	Direction_DIRECTION_REQUEST Direction = 1
+	// The upstream's response (tool results, streamed events).
+	Direction_DIRECTION_RESPONSE Direction = 2
+)
+
+// Enum value maps for Direction.
+var (
+	Direction_name = map[int32]string{
+		0: "DIRECTION_UNSPECIFIED",
+		1: "DIRECTION_REQUEST",
+		2: "DIRECTION_RESPONSE",
+	}
+	Direction_value = map[string]int32{
+		"DIRECTION_UNSPECIFIED": 0,
+		"DIRECTION_REQUEST":     1,
+		"DIRECTION_RESPONSE":    2,
+	}
+)
+
+func (x Direction) Enum() *Direction {
+	p := new(Direction)
+	*p = x
+	return p
+}
+
+func (x Direction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Direction) Descriptor() protoreflect.EnumDescriptor {
+	return file_portcullis_decision_v1_decision_proto_enumTypes[0].Descriptor()
+}
+
+func (Direction) Type() protoreflect.EnumType {
+	return &file_portcullis_decision_v1_decision_proto_enumTypes[0]
+}
+
+func (x Direction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Direction.Descriptor instead.
+func (Direction) EnumDescriptor() ([]byte, []int) {
+	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{0}
+}
+
+// DataAction is what the persona's data policy did with a finding.
+type DataAction int32
+
+const (
+	DataAction_DATA_ACTION_UNSPECIFIED DataAction = 0
+	// Let through and logged.
+	DataAction_DATA_ACTION_ALLOWED DataAction = 1
+	// Replaced by '*' but for a visible tail.
+	DataAction_DATA_ACTION_MASKED DataAction = 2
+	// Replaced by a keyed hash (stable per tenant).
+	DataAction_DATA_ACTION_TOKENISED DataAction = 3
+	// Replaced by a typed placeholder.
+	DataAction_DATA_ACTION_REDACTED DataAction = 4
+	// The message was refused.
+	DataAction_DATA_ACTION_BLOCKED DataAction = 5
+)
+
+// Enum value maps for DataAction.
+var (
+	DataAction_name = map[int32]string{
+		0: "DATA_ACTION_UNSPECIFIED",
+		1: "DATA_ACTION_ALLOWED",
+		2: "DATA_ACTION_MASKED",
+		3: "DATA_ACTION_TOKENISED",
+		4: "DATA_ACTION_REDACTED",
+		5: "DATA_ACTION_BLOCKED",
+	}
+	DataAction_value = map[string]int32{
+		"DATA_ACTION_UNSPECIFIED": 0,
+		"DATA_ACTION_ALLOWED":     1,
+		"DATA_ACTION_MASKED":      2,
+		"DATA_ACTION_TOKENISED":   3,
+		"DATA_ACTION_REDACTED":    4,
+		"DATA_ACTION_BLOCKED":     5,
+	}
+)
+
+func (x DataAction) Enum() *DataAction {
+	p := new(DataAction)
+	*p = x
+	return p
+}
+
+func (x DataAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DataAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_portcullis_decision_v1_decision_proto_enumTypes[1].Descriptor()
+}
+
+func (DataAction) Type() protoreflect.EnumType {
+	return &file_portcullis_decision_v1_decision_proto_enumTypes[1]
+}
+
+func (x DataAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DataAction.Descriptor instead.
+func (DataAction) EnumDescriptor() ([]byte, []int) {
+	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{1}
+}
+
 // Outcome is what happened to the exchange.
 type Outcome int32
 
@@ -71,11 +187,11 @@ func (x Outcome) String() string {
 }
 
 func (Outcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_portcullis_decision_v1_decision_proto_enumTypes[0].Descriptor()
+	return file_portcullis_decision_v1_decision_proto_enumTypes[2].Descriptor()
 }
 
 func (Outcome) Type() protoreflect.EnumType {
-	return &file_portcullis_decision_v1_decision_proto_enumTypes[0]
+	return &file_portcullis_decision_v1_decision_proto_enumTypes[2]
 }
 
 func (x Outcome) Number() protoreflect.EnumNumber {
@@ -84,7 +200,7 @@ func (x Outcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome.Descriptor instead.
 func (Outcome) EnumDescriptor() ([]byte, []int) {
-	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{0}
+	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{2}
 }
 
 // ReasonCode says why the outcome was reached.
@@ -121,6 +237,12 @@ const (
 	// The decision spool is full (Kafka unreachable for too long); the filter
 	// refuses new requests rather than lose their audit records.
 	ReasonCode_REASON_CODE_AUDIT_UNAVAILABLE ReasonCode = 14
+	// The persona's data policy blocks a type of sensitive data found in the
+	// request or the response.
+	ReasonCode_REASON_CODE_SENSITIVE_DATA ReasonCode = 15
+	// A sensitive value seen in an earlier tool response was about to flow to
+	// an external sink or from a production to a development server.
+	ReasonCode_REASON_CODE_DATA_FLOW ReasonCode = 16
 )
 
 // Enum value maps for ReasonCode.
@@ -141,6 +263,8 @@ var (
 		12: "REASON_CODE_INTERNAL_ERROR",
 		13: "REASON_CODE_PERSONA_MISMATCH",
 		14: "REASON_CODE_AUDIT_UNAVAILABLE",
+		15: "REASON_CODE_SENSITIVE_DATA",
+		16: "REASON_CODE_DATA_FLOW",
 	}
 	ReasonCode_value = map[string]int32{
 		"REASON_CODE_UNSPECIFIED":        0,
@@ -158,6 +282,8 @@ var (
 		"REASON_CODE_INTERNAL_ERROR":     12,
 		"REASON_CODE_PERSONA_MISMATCH":   13,
 		"REASON_CODE_AUDIT_UNAVAILABLE":  14,
+		"REASON_CODE_SENSITIVE_DATA":     15,
+		"REASON_CODE_DATA_FLOW":          16,
 	}
 )
 
@@ -172,11 +298,11 @@ func (x ReasonCode) String() string {
 }
 
 func (ReasonCode) Descriptor() protoreflect.EnumDescriptor {
-	return file_portcullis_decision_v1_decision_proto_enumTypes[1].Descriptor()
+	return file_portcullis_decision_v1_decision_proto_enumTypes[3].Descriptor()
 }
 
 func (ReasonCode) Type() protoreflect.EnumType {
-	return &file_portcullis_decision_v1_decision_proto_enumTypes[1]
+	return &file_portcullis_decision_v1_decision_proto_enumTypes[3]
 }
 
 func (x ReasonCode) Number() protoreflect.EnumNumber {
@@ -185,7 +311,7 @@ func (x ReasonCode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReasonCode.Descriptor instead.
 func (ReasonCode) EnumDescriptor() ([]byte, []int) {
-	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{1}
+	return file_portcullis_decision_v1_decision_proto_rawDescGZIP(), []int{3}
 }
 
 // Decision is the audit record of one HTTP exchange the filter governed: who
@@ -437,12 +563,17 @@ func (x *Decision) GetRequestId() string {
 	return ""
 }
 
-// Finding counts sensitive-data detections of one type.
+// Finding counts sensitive-data detections of one type, in one direction,
+// handled by one action.
 type Finding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Detector type id, e.g. "aws-access-key-id".
-	Type          string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	Count         uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	Type  string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Count uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// Where the values were found.
+	Direction Direction `protobuf:"varint,3,opt,name=direction,proto3,enum=portcullis.decision.v1.Direction" json:"direction,omitempty"`
+	// What the data policy did with them.
+	Action        DataAction `protobuf:"varint,4,opt,name=action,proto3,enum=portcullis.decision.v1.DataAction" json:"action,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -491,6 +622,20 @@ func (x *Finding) GetCount() uint32 {
 	return 0
 }
 
+func (x *Finding) GetDirection() Direction {
+	if x != nil {
+		return x.Direction
+	}
+	return Direction_DIRECTION_UNSPECIFIED
+}
+
+func (x *Finding) GetAction() DataAction {
+	if x != nil {
+		return x.Action
+	}
+	return DataAction_DATA_ACTION_UNSPECIFIED
+}
+
 var File_portcullis_decision_v1_decision_proto protoreflect.FileDescriptor
 
 const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
@@ -525,17 +670,31 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\n" +
 	"verdict_id\x18\x16 \x01(\tR\tverdictId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x17 \x01(\tR\trequestId\"3\n" +
+	"request_id\x18\x17 \x01(\tR\trequestId\"\xb0\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count*\x8a\x01\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\x12?\n" +
+	"\tdirection\x18\x03 \x01(\x0e2!.portcullis.decision.v1.DirectionR\tdirection\x12:\n" +
+	"\x06action\x18\x04 \x01(\x0e2\".portcullis.decision.v1.DataActionR\x06action*U\n" +
+	"\tDirection\x12\x19\n" +
+	"\x15DIRECTION_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11DIRECTION_REQUEST\x10\x01\x12\x16\n" +
+	"\x12DIRECTION_RESPONSE\x10\x02*\xa8\x01\n" +
+	"\n" +
+	"DataAction\x12\x1b\n" +
+	"\x17DATA_ACTION_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13DATA_ACTION_ALLOWED\x10\x01\x12\x16\n" +
+	"\x12DATA_ACTION_MASKED\x10\x02\x12\x19\n" +
+	"\x15DATA_ACTION_TOKENISED\x10\x03\x12\x18\n" +
+	"\x14DATA_ACTION_REDACTED\x10\x04\x12\x17\n" +
+	"\x13DATA_ACTION_BLOCKED\x10\x05*\x8a\x01\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_ALLOWED\x10\x01\x12\x12\n" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\xfc\x03\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\xb7\x04\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -553,7 +712,9 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x16REASON_CODE_NO_MESSAGE\x10\v\x12\x1e\n" +
 	"\x1aREASON_CODE_INTERNAL_ERROR\x10\f\x12 \n" +
 	"\x1cREASON_CODE_PERSONA_MISMATCH\x10\r\x12!\n" +
-	"\x1dREASON_CODE_AUDIT_UNAVAILABLE\x10\x0eB\xf6\x01\n" +
+	"\x1dREASON_CODE_AUDIT_UNAVAILABLE\x10\x0e\x12\x1e\n" +
+	"\x1aREASON_CODE_SENSITIVE_DATA\x10\x0f\x12\x19\n" +
+	"\x15REASON_CODE_DATA_FLOW\x10\x10B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (
@@ -568,27 +729,31 @@ func file_portcullis_decision_v1_decision_proto_rawDescGZIP() []byte {
 	return file_portcullis_decision_v1_decision_proto_rawDescData
 }
 
-var file_portcullis_decision_v1_decision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_portcullis_decision_v1_decision_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_portcullis_decision_v1_decision_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_portcullis_decision_v1_decision_proto_goTypes = []any{
-	(Outcome)(0),                  // 0: portcullis.decision.v1.Outcome
-	(ReasonCode)(0),               // 1: portcullis.decision.v1.ReasonCode
-	(*Decision)(nil),              // 2: portcullis.decision.v1.Decision
-	(*Finding)(nil),               // 3: portcullis.decision.v1.Finding
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
+	(Direction)(0),                // 0: portcullis.decision.v1.Direction
+	(DataAction)(0),               // 1: portcullis.decision.v1.DataAction
+	(Outcome)(0),                  // 2: portcullis.decision.v1.Outcome
+	(ReasonCode)(0),               // 3: portcullis.decision.v1.ReasonCode
+	(*Decision)(nil),              // 4: portcullis.decision.v1.Decision
+	(*Finding)(nil),               // 5: portcullis.decision.v1.Finding
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
 }
 var file_portcullis_decision_v1_decision_proto_depIdxs = []int32{
-	4, // 0: portcullis.decision.v1.Decision.time:type_name -> google.protobuf.Timestamp
-	0, // 1: portcullis.decision.v1.Decision.outcome:type_name -> portcullis.decision.v1.Outcome
-	1, // 2: portcullis.decision.v1.Decision.reason:type_name -> portcullis.decision.v1.ReasonCode
-	3, // 3: portcullis.decision.v1.Decision.findings:type_name -> portcullis.decision.v1.Finding
-	5, // 4: portcullis.decision.v1.Decision.latency:type_name -> google.protobuf.Duration
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6, // 0: portcullis.decision.v1.Decision.time:type_name -> google.protobuf.Timestamp
+	2, // 1: portcullis.decision.v1.Decision.outcome:type_name -> portcullis.decision.v1.Outcome
+	3, // 2: portcullis.decision.v1.Decision.reason:type_name -> portcullis.decision.v1.ReasonCode
+	5, // 3: portcullis.decision.v1.Decision.findings:type_name -> portcullis.decision.v1.Finding
+	7, // 4: portcullis.decision.v1.Decision.latency:type_name -> google.protobuf.Duration
+	0, // 5: portcullis.decision.v1.Finding.direction:type_name -> portcullis.decision.v1.Direction
+	1, // 6: portcullis.decision.v1.Finding.action:type_name -> portcullis.decision.v1.DataAction
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_portcullis_decision_v1_decision_proto_init() }
@@ -601,7 +766,7 @@ func file_portcullis_decision_v1_decision_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portcullis_decision_v1_decision_proto_rawDesc), len(file_portcullis_decision_v1_decision_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      4,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
