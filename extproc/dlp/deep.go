@@ -348,7 +348,18 @@ var b64Class = func() (t [256]uint8) {
 func decodeB64(run []byte, buf []byte) ([]byte, bool) {
 	var std, url, pad, upper, lower, digit bool
 	end := len(run)
+	same := 0
 	for i, c := range run {
+		// Encoded text never repeats one character 12 times (that is
+		// padding, a separator line or encoded zero bytes): reject early
+		// instead of classifying a long filler.
+		if i > 0 && c == run[i-1] {
+			if same++; same >= 11 {
+				return buf, false
+			}
+		} else {
+			same = 0
+		}
 		switch b64Class[c] {
 		case 2:
 			std = true
