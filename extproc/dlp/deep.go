@@ -384,7 +384,7 @@ func decodeB64(run []byte, buf []byte) ([]byte, bool) {
 			}
 		}
 	}
-	if std && url || !(upper && lower) || !(digit || std || url) || len(run)-end > 2 {
+	if std && url || !upper || !lower || !digit && !std && !url || len(run)-end > 2 {
 		return buf, false
 	}
 	enc := base64.RawStdEncoding

@@ -10,19 +10,71 @@ import (
 	"testing"
 )
 
-// presidioTypes maps Presidio entity types to ours.
+// presidioTypes maps Presidio entity types to ours. IP_ADDRESS entities
+// holding a ':' are IPv6 addresses (see presidioType).
 var presidioTypes = map[string]string{
-	"CREDIT_CARD":   "credit-card",
-	"IBAN_CODE":     "iban",
-	"US_SSN":        "us-ssn",
-	"EMAIL_ADDRESS": "email",
-	"IP_ADDRESS":    "ipv4-address",
+	"CREDIT_CARD":               "credit-card",
+	"IBAN_CODE":                 "iban",
+	"US_SSN":                    "us-ssn",
+	"EMAIL_ADDRESS":             "email",
+	"IP_ADDRESS":                "ipv4-address",
+	"ABA_ROUTING_NUMBER":        "aba-routing-number",
+	"AU_ABN":                    "au-abn",
+	"AU_MEDICARE":               "au-medicare",
+	"AU_TFN":                    "au-tfn",
+	"CA_SIN":                    "ca-sin",
+	"CRYPTO":                    "bitcoin-address",
+	"DE_HEALTH_INSURANCE":       "de-kvnr",
+	"DE_ID_CARD":                "de-id-card",
+	"DE_PASSPORT":               "de-id-card",
+	"DE_TAX_ID":                 "de-tax-id",
+	"DE_VAT_ID":                 "eu-vat-id",
+	"ES_NIE":                    "es-nie",
+	"ES_NIF":                    "es-dni",
+	"ES_PASSPORT":               "passport-number",
+	"FI_PERSONAL_IDENTITY_CODE": "fi-hetu",
+	"FIN":                       "sg-nric",
+	"IN_AADHAAR":                "in-aadhaar",
+	"IN_PAN":                    "in-pan",
+	"IN_PASSPORT":               "passport-number",
+	"IT_FISCAL_CODE":            "it-fiscal-code",
+	"KR_RRN":                    "kr-rrn",
+	"MAC_ADDRESS":               "mac-address",
+	"MEDICAL_LICENSE":           "us-dea-number",
+	"PHONE_NUMBER":              "phone-number",
+	"PL_PESEL":                  "pl-pesel",
+	"SE_PERSONNUMMER":           "se-personnummer",
+	"SG_NRIC_FIN":               "sg-nric",
+	"TR_NATIONAL_ID":            "tr-tckn",
+	"UK_DRIVING_LICENCE":        "uk-driving-licence",
+	"UK_NHS":                    "uk-nhs-number",
+	"UK_NINO":                   "uk-nino",
+	"UK_PASSPORT":               "uk-passport",
+	"US_BANK_NUMBER":            "bank-account-number",
+	"US_DRIVER_LICENSE":         "us-driver-license",
+	"US_ITIN":                   "us-itin",
+	"US_MBI":                    "us-mbi",
+	"US_NPI":                    "us-npi",
+	"US_PASSPORT":               "us-passport",
+	"ZA_ID_NUMBER":              "za-id",
+}
+
+// presidioType maps one entity (type and value) to our type.
+func presidioType(typ, value string) (string, bool) {
+	if typ == "IP_ADDRESS" && strings.Contains(value, ":") {
+		return "ipv6-address", true
+	}
+	ours, ok := presidioTypes[typ]
+	return ours, ok
 }
 
 // TestPresidioCorpus scores the covered PII types on Presidio's recognizer
 // test cases, span-overlap based, on the rows written for each type (its
-// positives and the rows where it must not fire). IPv6 entities are left out
-// (no IPv6 detector yet). Floors are the figures measured when written.
+// positives and the rows where it must not fire). Floors are the figures
+// measured when written. Most of these rows are bare values ("121000358")
+// while our context types require a keyword near the value: their recall
+// here measures the rows that carry context, and is low by design (see
+// presidioFloors).
 func TestPresidioCorpus(t *testing.T) {
 	path, err := findShared("corpora/pii/presidio_recognizer_tests.jsonl")
 	if err != nil {
@@ -37,11 +89,14 @@ func TestPresidioCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type score struct{ gold, tp, pred, fp int }
+	// sgold and stp count the rows that are sentences (hold a space),
+	// where a context word can occur, apart from bare values.
+	type score struct{ gold, tp, pred, fp, sgold, stp int }
 	scores := map[string]*score{}
 	for _, typ := range presidioTypes {
 		scores[typ] = &score{}
 	}
+	scores["ipv6-address"] = &score{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
@@ -53,10 +108,48 @@ func TestPresidioCorpus(t *testing.T) {
 				Value      string `json:"value"`
 			} `json:"entities"`
 			ExpectedTypes []string `json:"expected_types"`
+			ExpectedCount int      `json:"expected_count"`
 			NegativeFor   []string `json:"negative_for"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatal(err)
+		}
+		if len(row.Entities) == 0 && len(row.ExpectedTypes) > 0 {
+			// A count-only row ("span not given"): predictions of the
+			// expected type are matched by number, not by position.
+			found := e.Scan([]byte(row.Text), nil)
+			for _, ty := range row.ExpectedTypes {
+				ours, ok := presidioTypes[ty]
+				if !ok {
+					continue
+				}
+				if ty == "IP_ADDRESS" && strings.Contains(row.Text, "::") {
+					ours = "ipv6-address"
+				}
+				want := max(row.ExpectedCount, 1)
+				if len(row.ExpectedTypes) > 1 {
+					want = 1
+				}
+				k := 0
+				for _, fd := range found {
+					if fd.Type == ours {
+						k++
+					}
+				}
+				s := scores[ours]
+				if strings.Contains(strings.TrimSpace(row.Text), " ") {
+					s.sgold += want
+					s.stp += min(k, want)
+				}
+				s.gold += want
+				s.pred += k
+				s.tp += min(k, want)
+				s.fp += max(0, k-want)
+				if os.Getenv("DLP_DEBUG") != "" && k != want {
+					t.Logf("COUNT %s want %d got %d in %q", ours, want, k, row.Text)
+				}
+			}
+			continue
 		}
 		// Python character offsets → byte offsets.
 		byteAt := make([]int, 0, len(row.Text)+1)
@@ -69,12 +162,15 @@ func TestPresidioCorpus(t *testing.T) {
 			if ours, ok := presidioTypes[ty]; ok {
 				about[ours] = true
 			}
+			if ty == "IP_ADDRESS" {
+				about["ipv6-address"] = true
+			}
 		}
 		type span struct{ lo, hi int }
 		gold := map[string][]span{}
 		for _, en := range row.Entities {
-			ours, ok := presidioTypes[en.Type]
-			if !ok || (en.Type == "IP_ADDRESS" && strings.Contains(en.Value, ":")) {
+			ours, ok := presidioType(en.Type, en.Value)
+			if !ok {
 				continue
 			}
 			if en.Start < 0 || en.End >= len(byteAt) || en.Start >= en.End {
@@ -106,9 +202,19 @@ func TestPresidioCorpus(t *testing.T) {
 				}
 			}
 			s.gold += len(gold[typ])
-			for _, m := range matched {
+			sentence := strings.Contains(strings.TrimSpace(row.Text), " ")
+			for gi, m := range matched {
+				if sentence {
+					s.sgold++
+				}
+				if m && sentence {
+					s.stp++
+				}
 				if m {
 					s.tp++
+				} else if os.Getenv("DLP_DEBUG") != "" {
+					g := gold[typ][gi]
+					t.Logf("FN %s %q in %q", typ, row.Text[g.lo:g.hi], row.Text)
 				}
 			}
 		}
@@ -124,7 +230,8 @@ func TestPresidioCorpus(t *testing.T) {
 	for _, typ := range types {
 		s := scores[typ]
 		p, r := ratio(s.pred-s.fp, s.pred), ratio(s.tp, s.gold)
-		lines = append(lines, fmt.Sprintf("%-14s precision %.3f (%d/%d)  recall %.3f (%d/%d)", typ, p, s.pred-s.fp, s.pred, r, s.tp, s.gold))
+		lines = append(lines, fmt.Sprintf("%-20s precision %.3f (%d/%d)  recall %.3f (%d/%d)  in sentences %.3f (%d/%d)",
+			typ, p, s.pred-s.fp, s.pred, r, s.tp, s.gold, ratio(s.stp, s.sgold), s.stp, s.sgold))
 		if floor := presidioFloors[typ]; p < floor[0] || r < floor[1] {
 			t.Errorf("%s: precision %.3f / recall %.3f below the floors %.2f / %.2f", typ, p, r, floor[0], floor[1])
 		}
@@ -139,11 +246,56 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// presidioFloors: {precision, recall} measured when written.
+// presidioFloors: {precision, recall} measured when written. Recall is
+// below 0.95 for every context type because most rows of Presidio's
+// recognizer tests are bare values ("121000358", "AAAAAA00B11C333Y") and
+// these types are reported only near a keyword (a JSON field name counts):
+// without one a 9–13 digit number is as likely an order id, a timestamp or
+// a phone number, and Presidio itself scores such bare matches low. The
+// recall they reach here is the share of rows that carry a context word.
+// Precision is held at 1.00 where measured so, and the remaining misses are
+// listed in the comments.
 var presidioFloors = map[string][2]float64{
-	"credit-card":  {1.00, 0.87}, // 14/14, 14/16
-	"iban":         {1.00, 0.99}, // 157/157, 157/158
-	"us-ssn":       {0.50, 0.42}, // 3/6, 3/7: bare and dotted SSNs need keyword context (not yet)
-	"email":        {1.00, 0.85}, // 6/6, 6/7
-	"ipv4-address": {0.95, 0.88}, // 23/24, 23/26
+	"credit-card":         {1.00, 0.87}, // 14/14, 14/16
+	"iban":                {1.00, 0.99}, // 157/157, 157/158 (dash-separated IBAN)
+	"us-ssn":              {1.00, 0.46}, // 6/6, 6/13: bare and dotted SSNs, undashed with context (digit scanner)
+	"email":               {1.00, 0.85}, // 6/6, 6/7
+	"ipv4-address":        {0.95, 0.85}, // 24/24, 24/28
+	"ipv6-address":        {1.00, 0.59}, // 38/38, 38/64: "::", "::1", multicast refused (no personal data); full form without "::" needs context
+	"aba-routing-number":  {1.00, 0.20}, // 1/1, 1/5: bare rows
+	"au-abn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only
+	"au-medicare":         {1.00, 0.00}, // 0/0, 0/2: bare rows only
+	"au-tfn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only
+	"bank-account-number": {1.00, 0.66}, // 2/2, 2/3
+	"bitcoin-address":     {1.00, 0.42}, // 3/3, 3/7: bare legacy addresses have no literal to key on
+	"ca-sin":              {1.00, 0.22}, // 2/2, 2/9
+	"de-id-card":          {1.00, 0.12}, // 4/4, 4/32 (ID card and passport rows)
+	"de-kvnr":             {1.00, 0.11}, // 2/2, 2/18
+	"de-tax-id":           {1.00, 0.00}, // 0/0, 0/6: the test ids break the §139b digit-repetition rule
+	"es-dni":              {1.00, 0.00}, // 0/0, 0/8: bare rows only
+	"es-nie":              {1.00, 0.30}, // 3/3, 3/10
+	"eu-vat-id":           {1.00, 0.06}, // 2/2, 2/31
+	"fi-hetu":             {1.00, 0.11}, // 3/3, 3/26
+	"in-aadhaar":          {1.00, 0.11}, // 1/1, 1/9
+	"in-pan":              {1.00, 0.12}, // 1/1, 1/8: DJPMS1234Z has no valid holder-type letter
+	"it-fiscal-code":      {1.00, 0.00}, // 0/0, 0/4: bare rows only
+	"kr-rrn":              {1.00, 0.20}, // 2/2, 2/10
+	"mac-address":         {1.00, 1.00}, // 16/16, 16/16
+	"passport-number":     {1.00, 0.33}, // 6/6, 6/18: values before "pasaporte" are not read
+	"phone-number":        {0.97, 0.85}, // 35/36, 35/41: numbers with no context word ("My CN number is 138…")
+	"pl-pesel":            {1.00, 0.14}, // 1/1, 1/7
+	"se-personnummer":     {1.00, 0.30}, // 4/4, 4/13
+	"sg-nric":             {1.00, 0.16}, // 2/2, 2/12
+	"tr-tckn":             {1.00, 0.30}, // 4/4, 4/13
+	"uk-driving-licence":  {1.00, 0.09}, // 1/1, 1/11
+	"uk-nhs-number":       {1.00, 0.00}, // 0/0, 0/3: bare rows only
+	"uk-nino":             {1.00, 0.40}, // 2/2, 2/5
+	"uk-passport":         {1.00, 0.33}, // 2/2, 2/6
+	"us-dea-number":       {1.00, 0.00}, // 0/0, 0/4: no "DEA" context in the rows
+	"us-driver-license":   {1.00, 0.36}, // 4/4, 4/11
+	"us-itin":             {0.75, 0.33}, // 3/4, 3/9: a count-only row holds two valid ITIN forms
+	"us-mbi":              {1.00, 0.50}, // 4/4, 4/8
+	"us-npi":              {1.00, 0.44}, // 4/4, 4/9
+	"us-passport":         {1.00, 0.50}, // 5/5, 5/10
+	"za-id":               {1.00, 0.25}, // 3/3, 3/12
 }
