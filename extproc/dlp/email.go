@@ -1,68 +1,91 @@
 package dlp
 
-import "bytes"
-
-// scanEmails finds e-mail addresses without a regular expression: from each
-// '@' it extends left over local-part characters and right over domain
-// labels, then checks the shape (non-empty local part starting with an
-// alphanumeric, at least two labels, an alphabetic top-level label of 2–24
-// letters, no label starting or ending with '-').
-func scanEmails(text []byte, dst []Finding) []Finding {
-	for i := 0; i < len(text); {
-		j := bytes.IndexByte(text[i:], '@')
-		if j < 0 {
-			break
-		}
-		at := i + j
-		i = at + 1
-		l := at
-		for l > 0 && at-l < 64 && isLocalChar(text[l-1]) {
-			l--
-		}
-		if l > 0 && isLocalChar(text[l-1]) {
-			continue // local part longer than 64: not an address
-		}
-		for l < at && !isAlnum(text[l]) {
-			l++
-		}
-		if l == at {
-			continue
-		}
-		r, labelStart, labels, tldOK := at+1, at+1, 0, false
-		for r <= len(text) {
-			if r < len(text) && isDomainChar(text[r]) && r-at <= 253 {
-				r++
-				continue
-			}
-			// end of a label at r
-			label := text[labelStart:r]
-			if len(label) == 0 || label[0] == '-' || label[len(label)-1] == '-' || len(label) > 63 {
+// emailAt reports the e-mail address around the '@' at text[at], found
+// without a regular expression: it extends left over local-part characters
+// and right over domain labels, then checks the shape (non-empty local part
+// starting with an alphanumeric, at least two labels, an alphabetic
+// top-level label of 2–24 letters, no label starting or ending with '-').
+// Addresses do not contain '@', so each '@' is examined on its own.
+func emailAt(text []byte, at int, dst []Finding) []Finding {
+	n := len(text)
+	l, lim := at, max(at-64, 0)
+	for l > lim && emailClass[text[l-1]]&cLocal != 0 {
+		l--
+	}
+	if l > 0 && emailClass[text[l-1]]&cLocal != 0 {
+		return dst // local part longer than 64: not an address
+	}
+	for l < at && emailClass[text[l]]&cAlnum == 0 {
+		l++
+	}
+	if l == at {
+		return dst
+	}
+	// Domain labels, each scanned once; the name stops growing 253 bytes
+	// after the '@'.
+	r, labels, tldOK := at+1, 0, false
+	for {
+		ls, letters := r, uint8(cLetter)
+		for r < n && r-at <= 253 {
+			c := emailClass[text[r]]
+			if c&cDomain == 0 {
 				break
 			}
-			labels++
-			tldOK = len(label) >= 2 && len(label) <= 24 && allLetters(label)
-			if r < len(text) && text[r] == '.' && r+1 < len(text) && isDomainChar(text[r+1]) {
-				r++
-				labelStart = r
-				continue
-			}
+			letters &= c
+			r++
+		}
+		if r == ls || text[ls] == '-' || text[r-1] == '-' || r-ls > 63 {
 			break
 		}
-		if labels < 2 || !tldOK {
+		labels++
+		tldOK = r-ls >= 2 && r-ls <= 24 && letters != 0
+		if r+1 < n && text[r] == '.' && emailClass[text[r+1]]&cDomain != 0 {
+			r++
 			continue
 		}
-		end := labelStart
-		for end < len(text) && isDomainChar(text[end]) {
-			end++
-		}
-		if end < len(text) && (isAlnum(text[end]) || text[end] == '@') {
-			continue
-		}
-		dst = append(dst, Finding{Type: "email", Start: l, End: end})
-		i = end
+		break
 	}
-	return dst
+	if labels < 2 || !tldOK {
+		return dst
+	}
+	end := r
+	for end < n && emailClass[text[end]]&cDomain != 0 {
+		end++
+	}
+	if end < n && emailClass[text[end]]&(cAlnum|cAt) != 0 {
+		return dst
+	}
+	return append(dst, Finding{Type: "email", Start: l, End: end})
 }
+
+// Byte classes of e-mail addresses.
+const (
+	cLocal  = 1 << iota // isLocalChar
+	cDomain             // isDomainChar
+	cAlnum              // isAlnum
+	cLetter             // an ASCII letter
+	cAt                 // '@'
+)
+
+var emailClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if isLocalChar(b) {
+			t[c] |= cLocal
+		}
+		if isDomainChar(b) {
+			t[c] |= cDomain
+		}
+		if isAlnum(b) {
+			t[c] |= cAlnum
+		}
+		if b|0x20 >= 'a' && b|0x20 <= 'z' {
+			t[c] |= cLetter
+		}
+	}
+	t['@'] |= cAt
+	return t
+}()
 
 func isLocalChar(c byte) bool {
 	return isAlnum(c) || c == '.' || c == '%' || c == '+' || c == '-'
@@ -70,13 +93,4 @@ func isLocalChar(c byte) bool {
 
 func isDomainChar(c byte) bool {
 	return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') || c == '-'
-}
-
-func allLetters(b []byte) bool {
-	for _, c := range b {
-		if c|0x20 < 'a' || c|0x20 > 'z' {
-			return false
-		}
-	}
-	return true
 }

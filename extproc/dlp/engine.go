@@ -10,10 +10,14 @@
 package dlp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/portcullis/portcullis/extproc/dlp/prefilter"
 	"github.com/portcullis/portcullis/extproc/dlp/validate"
@@ -89,6 +93,7 @@ type Engine struct {
 	ac      *prefilter.Automaton
 	kwOwner []int // keyword id → detector index
 	digits  []digitDetector
+	scratch sync.Pool // *scanScratch
 }
 
 // NewEngine compiles a catalogue; nil means Catalogue().
@@ -118,7 +123,7 @@ func NewEngine(dets []*Detector) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	ac, err := prefilter.New(keywords)
+	ac, err := prefilter.NewWithTriggers(keywords, scanTriggers)
 	if err != nil {
 		return nil, err
 	}
@@ -152,30 +157,68 @@ func (e *Engine) Detectors() []Info {
 
 type window struct{ det, lo, hi int }
 
+// scanScratch is one Scan's working memory, pooled by the engine so that a
+// scan in steady state allocates nothing of its own.
+type scanScratch struct {
+	matches []prefilter.Match
+	pf      prefilter.Scratch
+	wins    []window
+}
+
+// maxPooledMatches bounds the stage-1 buffer a pooled scratch keeps (16 B a
+// match; ~30 000 on a 1 MiB body).
+const maxPooledMatches = 1 << 16
+
+// scanTriggers are the bytes where the hand-written scanners start, reported
+// by the keyword pass: a digit or an upper-case letter that begins a word
+// (digit runs, IPv4 addresses, IBANs) and every '@' (e-mail addresses).
+// Word bytes are isAlnum's.
+var scanTriggers = prefilter.Triggers{
+	Start:    []byte("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+	Word:     []byte("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"),
+	Anywhere: []byte("@"),
+}
+
 // Scan appends the findings in text to dst, ordered by start offset, and
 // returns it. Identical (type, range) findings are reported once.
 func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 	start := len(dst)
-	// Stage 1: keyword hits → one window per detector hit, merged when they
-	// overlap so that no byte is examined twice by the same pattern.
-	var wins []window
-	e.ac.Scan(text, func(kw, at int) bool {
-		di := e.kwOwner[kw]
+	sc, _ := e.scratch.Get().(*scanScratch)
+	if sc == nil {
+		sc = new(scanScratch)
+	}
+	// Stage 1: one pass finds the keywords and the hand-written scanners'
+	// trigger bytes. A keyword hit opens a window for its detector, merged
+	// with a recent one when they overlap so that no byte is examined twice
+	// by the same pattern; a trigger runs its scanner (stage 3) in place.
+	sc.matches = e.ac.Find(text, sc.matches[:0], &sc.pf)
+	wins := sc.wins[:0]
+	var hs handState
+	for _, m := range sc.matches {
+		if m.Keyword == prefilter.Trigger {
+			dst = hs.at(text, m.Start, e.digits, dst)
+			continue
+		}
+		di := e.kwOwner[m.Keyword]
 		d := e.dets[di]
 		before, after := d.Before, d.After
 		if after == 0 {
 			after = 256
 		}
-		w := window{det: di, lo: max(0, at-before), hi: min(len(text), at+after)}
+		w := window{det: di, lo: max(0, m.Start-before), hi: min(len(text), m.Start+after)}
+		merged := false
 		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
 			if wins[j].det == di && w.lo <= wins[j].hi {
 				wins[j].lo, wins[j].hi = min(wins[j].lo, w.lo), max(wins[j].hi, w.hi)
-				return true
+				merged = true
+				break
 			}
 		}
-		wins = append(wins, w)
-		return true
-	})
+		if !merged {
+			wins = append(wins, w)
+		}
+	}
+	sc.wins = wins
 	// Stage 2: each detector's pattern inside its windows.
 	for _, w := range wins {
 		d := e.dets[w.det]
@@ -194,26 +237,32 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 			dst = append(dst, Finding{Type: d.ID, Start: w.lo + lo, End: w.lo + hi})
 		}
 	}
-	// Stage 3: hand-written scanners: digit runs and e-mail addresses.
-	dst = scanFused(text, e.digits, dst)
-	dst = scanEmails(text, dst)
-	found := dst[start:]
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].Start != found[j].Start {
-			return found[i].Start < found[j].Start
-		}
-		if found[i].End != found[j].End {
-			return found[i].End < found[j].End
-		}
-		return found[i].Type < found[j].Type
-	})
-	// Drop duplicates (merged windows can overlap at their seams).
-	out := dst[:start]
-	for _, f := range found {
-		if len(out) > start && out[len(out)-1] == f {
-			continue
-		}
-		out = append(out, f)
+	if cap(sc.matches) <= maxPooledMatches {
+		e.scratch.Put(sc) // a huge body's buffers are left to the GC
 	}
-	return out
+	return sortFindings(dst, start)
+}
+
+// sortFindings orders dst[start:] by (Start, End, Type) and drops duplicates
+// (merged windows can overlap at their seams). Findings mostly arrive in
+// order already; then it only checks.
+func sortFindings(dst []Finding, start int) []Finding {
+	found := dst[start:]
+	for i := 1; i < len(found); i++ {
+		if compareFindings(found[i-1], found[i]) >= 0 {
+			slices.SortFunc(found, compareFindings)
+			return dst[:start+len(slices.Compact(found))]
+		}
+	}
+	return dst
+}
+
+func compareFindings(a, b Finding) int {
+	if c := cmp.Compare(a.Start, b.Start); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.End, b.End); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Type, b.Type)
 }

@@ -6,56 +6,38 @@ import (
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
-// handClass marks the bytes where a hand-written scanner may start: digits
-// (digit runs, IPv4) and upper-case letters (IBAN country codes).
-var handClass = func() (t [256]uint8) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = 1
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = 2
-	}
-	return t
-}()
+// handState carries the hand-written scanners' state from one trigger byte
+// to the next; triggers arrive in text order.
+type handState struct {
+	runEnd  int // end of the last digit run examined
+	ibanEnd int // end of the last IBAN found
+}
 
-// scanFused runs the digit-run, IPv4 and IBAN scanners in one pass over
-// text (each used to take a pass of its own). It reports exactly what the
-// three separate scanners report; a fuzz test holds it to that.
-func scanFused(text []byte, dets []digitDetector, dst []Finding) []Finding {
-	n := len(text)
-	runEnd := 0  // end of the last digit run examined
-	ibanEnd := 0 // end of the last IBAN found
-	for i := 0; i < n; {
-		switch handClass[text[i]] {
-		case 0:
-			i++
-		case 1:
-			var prev byte
-			if i > 0 {
-				prev = text[i-1]
-			}
-			if i == 0 || !isAlnum(prev) {
-				// A digit run is examined once, from its first digit; an
-				// IPv4 address may still start inside it, after one of its
-				// space or dash separators.
-				if i >= runEnd {
-					dst, runEnd = digitRunAt(text, i, dets, dst)
-				}
-				if prev != '.' && prev != ':' {
-					dst = ipv4At(text, i, dst)
-				}
-			}
-			i++
-		default:
-			// IBANs do not overlap; digit runs inside one are still
-			// examined, as by the separate scanners.
-			if i >= ibanEnd {
-				var ok bool
-				if dst, ok = ibanAt(text, i, dst); ok {
-					ibanEnd = dst[len(dst)-1].End
-				}
-			}
-			i++
+// at runs the scanners that may start at text[i], a trigger byte (see
+// scanTriggers): a digit or upper-case letter not preceded by an
+// alphanumeric, or an '@'. Together over all triggers, it reports exactly
+// what the separate digit-run, IPv4, IBAN and e-mail scanners report; fuzz
+// tests hold it to that.
+func (h *handState) at(text []byte, i int, dets []digitDetector, dst []Finding) []Finding {
+	switch c := text[i]; {
+	case isDigit(c):
+		// A digit run is examined once, from its first digit; an IPv4
+		// address may still start inside it, after one of its space or
+		// dash separators.
+		if i >= h.runEnd {
+			dst, h.runEnd = digitRunAt(text, i, dets, dst)
+		}
+		if i == 0 || text[i-1] != '.' && text[i-1] != ':' {
+			dst = ipv4At(text, i, dst)
+		}
+	case c == '@':
+		dst = emailAt(text, i, dst)
+	case i >= h.ibanEnd:
+		// IBANs do not overlap; digit runs inside one are still examined,
+		// as by the separate scanners.
+		var ok bool
+		if dst, ok = ibanAt(text, i, dst); ok {
+			h.ibanEnd = dst[len(dst)-1].End
 		}
 	}
 	return dst
@@ -85,7 +67,8 @@ func digitRunAt(text []byte, i int, dets []digitDetector, dst []Finding) ([]Find
 		return dst, j
 	}
 	run := text[i:j]
-	for _, d := range dets {
+	for k := range dets {
+		d := &dets[k] // not a copy: a detector carries its Info
 		if digitsN < d.minLen || digitsN > d.maxLen {
 			continue
 		}

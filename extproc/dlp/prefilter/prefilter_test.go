@@ -129,3 +129,104 @@ func BenchmarkScan64KB(b *testing.B) {
 		b.Fatal("no hits")
 	}
 }
+
+// naiveFind is Find's reference: keywords by naive search, trigger bytes by
+// their definition, ordered as a single left-to-right walk reports them.
+func naiveFind(keywords []string, tr Triggers, text []byte) []Match {
+	type ordered struct {
+		at, kind int // completing byte; keywords before a trigger
+		m        Match
+	}
+	var all []ordered
+	for _, h := range naive(keywords, text) {
+		all = append(all, ordered{h.start + len(keywords[h.id]) - 1, 0, Match{h.id, h.start}})
+	}
+	in := func(set []byte, c byte) bool { return bytes.IndexByte(set, c) >= 0 }
+	for i, c := range text {
+		if in(tr.Anywhere, c) || in(tr.Start, c) && (i == 0 || !in(tr.Word, text[i-1])) {
+			all = append(all, ordered{i, 1, Match{Trigger, i}})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		x, y := all[i], all[j]
+		if x.at != y.at {
+			return x.at < y.at
+		}
+		if x.kind != y.kind {
+			return x.kind < y.kind
+		}
+		if x.m.Start != y.m.Start {
+			return x.m.Start < y.m.Start
+		}
+		return x.m.Keyword < y.m.Keyword
+	})
+	out := []Match{}
+	for _, o := range all {
+		out = append(out, o.m)
+	}
+	return out
+}
+
+var dlpTriggers = Triggers{
+	Start:    []byte("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+	Word:     []byte("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"),
+	Anywhere: []byte("@"),
+}
+
+func TestFindMatchesNaive(t *testing.T) {
+	keywords := []string{"he", "she", "his", "hers", "AKIA", "token", "ghp_", "sk-ant-", "Token", "a", "aa", "9x", "@b"}
+	a, err := NewWithTriggers(keywords, dlpTriggers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	for i := 0; body.Len() < 8<<10; i++ {
+		fmt.Fprintf(&body, `{"ushers":"x%d","api_TOKEN":"AKIAIOSFODNN7EXAMPLE","gh":"ghp_abc","k":"sk-ant-api03-xyz","aaa":1,"m":"a@b.c 9x"},`, i)
+	}
+	for _, n := range []int{0, 1, 20, 100, 1000, body.Len()} {
+		text := body.Bytes()[:n]
+		want := naiveFind(keywords, dlpTriggers, text)
+		var s Scratch
+		if got := a.Find(text, []Match{}, &s); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("len %d: Find\n got  %v\n want %v", n, got, want)
+		}
+		if n >= max(a.maxLen, 1)+streams {
+			if got := a.interleaved(text, []Match{}, &s); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("len %d: interleaved\n got  %v\n want %v", n, got, want)
+			}
+		}
+	}
+}
+
+// FuzzFind holds Find, in both its single and its interleaved walk, to the
+// naive reference; the trigger sets are fuzzed too ("start|word|anywhere").
+func FuzzFind(f *testing.F) {
+	f.Add("abc|bc|c", "09AZ|09AZaz_|@", []byte("xabcabcx 12 a1 @ Abc"))
+	f.Add("ToKeN|oke|ssn|date of birth", "0123456789|abcdefghijklmnopqrstuvwxyz|", []byte("TOKEN token tOkEn 078-05-1120 date of birth: 1990-01-01"))
+	f.Fuzz(func(t *testing.T, kw, trig string, text []byte) {
+		var keywords []string
+		for _, k := range strings.Split(kw, "|") {
+			if k != "" && len(keywords) < 20 {
+				keywords = append(keywords, k)
+			}
+		}
+		var tr Triggers
+		if sets := strings.SplitN(trig, "|", 3); len(sets) == 3 {
+			tr = Triggers{Start: []byte(sets[0]), Word: []byte(sets[1]), Anywhere: []byte(sets[2])}
+		}
+		a, err := NewWithTriggers(keywords, tr)
+		if err != nil {
+			return
+		}
+		want := naiveFind(keywords, tr, text)
+		var s Scratch
+		if got := a.Find(text, []Match{}, &s); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("keywords %q triggers %q text %q: Find\n got  %v\n want %v", keywords, trig, text, got, want)
+		}
+		if len(text) >= max(a.maxLen, 1)+streams {
+			if got := a.interleaved(text, []Match{}, &s); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("keywords %q triggers %q text %q: interleaved\n got  %v\n want %v", keywords, trig, text, got, want)
+			}
+		}
+	})
+}
