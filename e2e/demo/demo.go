@@ -102,8 +102,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	comment := "customer pasted key AKIAQYLPMN5HFIQR7BWX and card 4111 1111 1111 1111"
 	call, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "add_comment", Arguments: map[string]any{"id": "T-101", "comment": comment}})
-	if err != nil || call.IsError {
-		return nil, fmt.Errorf("add_comment: %v %+v", err, call)
+	if err != nil {
+		return nil, fmt.Errorf("add_comment: %w", err)
+	}
+	if call.IsError {
+		return nil, fmt.Errorf("add_comment returned a tool error: %+v", call.Content)
 	}
 	b, _ = json.Marshal(call.StructuredContent)
 	res.Protected = string(b)

@@ -92,8 +92,12 @@ type Engine struct {
 	dets    []*Detector
 	ac      *prefilter.Automaton
 	kwOwner []int // keyword id → detector index
-	digits  []digitDetector
-	scratch sync.Pool // *scanScratch
+	// anchored marks detectors whose pattern starts with '^': it matches
+	// only at its window's start, so each keyword hit keeps its own window
+	// (a merged window would hide every hit but the first).
+	anchored []bool
+	digits   []digitDetector
+	scratch  sync.Pool // *scanScratch
 }
 
 // NewEngine compiles a catalogue; nil means Catalogue().
@@ -101,7 +105,10 @@ func NewEngine(dets []*Detector) (*Engine, error) {
 	if dets == nil {
 		dets = Catalogue()
 	}
-	e := &Engine{dets: dets, digits: digitDetectors()}
+	e := &Engine{dets: dets, digits: digitDetectors(), anchored: make([]bool, len(dets))}
+	for i, d := range dets {
+		e.anchored[i] = d.Pattern != nil && strings.HasPrefix(d.Pattern.String(), "^")
+	}
 	var keywords []string
 	seen := map[string]bool{}
 	var errs []error
@@ -207,7 +214,7 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 		}
 		w := window{det: di, lo: max(0, m.Start-before), hi: min(len(text), m.Start+after)}
 		merged := false
-		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
+		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8 && !e.anchored[di]; j-- {
 			if wins[j].det == di && w.lo <= wins[j].hi {
 				wins[j].lo, wins[j].hi = min(wins[j].lo, w.lo), max(wins[j].hi, w.hi)
 				merged = true

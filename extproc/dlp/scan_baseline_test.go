@@ -32,7 +32,7 @@ func (e *Engine) scanBaseline(text []byte, dst []Finding) []Finding {
 		}
 		w := window{det: di, lo: max(0, at-before), hi: min(len(text), at+after)}
 		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
-			if wins[j].det == di && w.lo <= wins[j].hi {
+			if wins[j].det == di && w.lo <= wins[j].hi && !e.anchored[di] {
 				wins[j].lo, wins[j].hi = min(wins[j].lo, w.lo), max(wins[j].hi, w.hi)
 				return true
 			}
