@@ -53,7 +53,8 @@ func genericSecretDetectors() []*Detector {
 			Keywords: genericKeywords,
 			Pattern: regexp.MustCompile(`^[A-Za-z0-9_\-]*(?:[Tt][Oo][Kk][Ee][Nn]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Kk][Ee][Yy]|[Cc][Rr][Ee][Dd](?:[Ee][Nn][Tt][Ii][Aa][Ll])?|[Aa][Uu][Tt][Hh])[Ss]?` +
 				`(?:["'\x60]?[ \t]*(?:[:?.|+!]{0,3}=|=>|:)|["'\x60][ \t]*,|>)[ \t]*["'\x60]?` +
-				`([A-Za-z0-9_\-+/=.~]{16,})`), Group: 1, Validate: all(maxLen(256), secretLike), MinEntropy: 3.5},
+				`([A-Za-z0-9_\-+/=.~]{16,})`), Group: 1, Validate: all(maxLen(256), secretLike), MinEntropy: 3.5,
+			Match: matchGenericAssignment},
 		{ID: "jwk-private-key", Category: s, Tags: soc2, Check: "jwk-d", Context: true, Keywords: []string{`"kty"`}, Before: 4096, After: 4096,
 			Pattern: regexp.MustCompile(`"d"\s*:\s*"([A-Za-z0-9_\-]{20,})"`), Group: 1, MinEntropy: 3.5},
 		{ID: "kubernetes-secret", Category: s, Tags: soc2, Check: "manifest", Context: true, Keywords: []string{"kind: secret", `kind: "secret"`, `kind: 'secret'`, `"kind": "secret"`, `"kind":"secret"`}, Before: 4096, After: 4096,

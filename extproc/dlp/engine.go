@@ -72,6 +72,11 @@ type Detector struct {
 	// MinEntropy, when set, is the Shannon entropy (bits per byte) the
 	// candidate must exceed.
 	MinEntropy float64
+	// Match, when set, replaces Pattern on the hot path: a hand-written
+	// matcher for an anchored pattern, returning the value's range in the
+	// window (-1 when there is none). Pattern stays the specification; a
+	// test holds the two equal.
+	Match func(window []byte) (start, end int)
 	// Check names the validation for listings (see Info.Check).
 	Check string
 	// Context marks a type whose keywords are context words rather than
@@ -136,6 +141,41 @@ func NewEngine(dets []*Detector) (*Engine, error) {
 	}
 	e.ac = ac
 	return e, nil
+}
+
+// extendSameIdentifier reports whether the last window of detector di
+// starts in the identifier (letters, digits, '_', '-') that continues to
+// w.lo, and then extends that window to w.hi.
+func extendSameIdentifier(text []byte, wins []window, di int, w window) bool {
+	for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
+		if wins[j].det != di {
+			continue
+		}
+		p := wins[j].lo
+		if p >= w.lo || w.lo-p > 256 {
+			return false
+		}
+		for k := p; k < w.lo; k++ {
+			if !isIdentByte(text[k]) {
+				return false
+			}
+		}
+		wins[j].hi = max(wins[j].hi, w.hi)
+		return true
+	}
+	return false
+}
+
+// accept reports text[lo:hi] as d's value when it passes d's checks.
+func accept(d *Detector, text []byte, lo, hi int, dst []Finding) []Finding {
+	v := text[lo:hi]
+	if d.Validate != nil && !d.Validate(v) {
+		return dst
+	}
+	if d.MinEntropy > 0 && validate.ShannonEntropy(v) <= d.MinEntropy {
+		return dst
+	}
+	return append(dst, Finding{Type: d.ID, Start: lo, End: hi})
 }
 
 // Types lists the type ids the engine reports, sorted.
@@ -213,6 +253,13 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 			after = 256
 		}
 		w := window{det: di, lo: max(0, m.Start-before), hi: min(len(text), m.Start+after)}
+		if d.Match != nil && extendSameIdentifier(text, wins, di, w) {
+			// A hand-written matcher reads the identifier its window
+			// starts in to its end: a second keyword inside the same
+			// identifier ("access_token_secret_key") finds the same value
+			// in the first window, extended to the second one's end.
+			continue
+		}
 		merged := false
 		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8 && !e.anchored[di]; j-- {
 			if wins[j].det == di && w.lo <= wins[j].hi {
@@ -229,19 +276,16 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 	// Stage 2: each detector's pattern inside its windows.
 	for _, w := range wins {
 		d := e.dets[w.det]
+		if d.Match != nil {
+			if lo, hi := d.Match(text[w.lo:w.hi]); lo >= 0 {
+				dst = accept(d, text, w.lo+lo, w.lo+hi, dst)
+			}
+			continue
+		}
 		for _, m := range d.Pattern.FindAllSubmatchIndex(text[w.lo:w.hi], -1) {
-			lo, hi := m[2*d.Group], m[2*d.Group+1]
-			if lo < 0 {
-				continue
+			if lo, hi := m[2*d.Group], m[2*d.Group+1]; lo >= 0 {
+				dst = accept(d, text, w.lo+lo, w.lo+hi, dst)
 			}
-			v := text[w.lo+lo : w.lo+hi]
-			if d.Validate != nil && !d.Validate(v) {
-				continue
-			}
-			if d.MinEntropy > 0 && validate.ShannonEntropy(v) <= d.MinEntropy {
-				continue
-			}
-			dst = append(dst, Finding{Type: d.ID, Start: w.lo + lo, End: w.lo + hi})
 		}
 	}
 	if cap(sc.matches) <= maxPooledMatches {

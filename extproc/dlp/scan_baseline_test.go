@@ -31,6 +31,9 @@ func (e *Engine) scanBaseline(text []byte, dst []Finding) []Finding {
 			after = 256
 		}
 		w := window{det: di, lo: max(0, at-before), hi: min(len(text), at+after)}
+		if d.Match != nil && extendSameIdentifier(text, wins, di, w) {
+			return true
+		}
 		for j := len(wins) - 1; j >= 0 && j >= len(wins)-8; j-- {
 			if wins[j].det == di && w.lo <= wins[j].hi && !e.anchored[di] {
 				wins[j].lo, wins[j].hi = min(wins[j].lo, w.lo), max(wins[j].hi, w.hi)
