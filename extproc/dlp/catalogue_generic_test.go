@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
 	"sort"
 	"strings"
@@ -31,9 +32,9 @@ var genericFloors = map[string][2]float64{
 // TestGitleaksGenericCorpus scores the generic secret types on gitleaks'
 // structural rules (a development check of the heuristics, not a target).
 func TestGitleaksGenericCorpus(t *testing.T) {
-	path, err := findShared("corpora/secrets/gitleaks_rules.jsonl")
+	path, err := dlptest.Corpus("corpora/secrets/gitleaks_rules.jsonl")
 	if err != nil {
-		t.Skipf("corpus not available: %v", err)
+		t.Fatalf("corpus: %v", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {

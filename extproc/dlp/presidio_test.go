@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
 	"sort"
 	"strings"
@@ -76,9 +77,9 @@ func presidioType(typ, value string) (string, bool) {
 // here measures the rows that carry context, and is low by design (see
 // presidioFloors).
 func TestPresidioCorpus(t *testing.T) {
-	path, err := findShared("corpora/pii/presidio_recognizer_tests.jsonl")
+	path, err := dlptest.Corpus("corpora/pii/presidio_recognizer_tests.jsonl")
 	if err != nil {
-		t.Skipf("corpus not available: %v", err)
+		t.Fatalf("corpus: %v", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -185,9 +185,9 @@ func TestScanEqualsBaseline(t *testing.T) {
 	}
 	var files []string
 	for _, rel := range []string{"corpora/secrets/gitleaks_rules.jsonl", "corpora/pii/presidio_recognizer_tests.jsonl", "corpora/openapi"} {
-		path, err := findShared(rel)
+		path, err := dlptest.Corpus(rel)
 		if err != nil {
-			continue
+			t.Fatal(err)
 		}
 		if st, err := os.Stat(path); err == nil && st.IsDir() {
 			m, _ := filepath.Glob(filepath.Join(path, "*"))

@@ -3,43 +3,17 @@ package validate
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 )
 
 // presidioCorpus holds Microsoft Presidio's recognizer test cases (MIT); see
-// shared/corpora/README. Offsets are not needed: entities carry their value.
-const presidioCorpus = "shared/corpora/pii/presidio_recognizer_tests.jsonl"
-
-// findCorpus looks for rel in $PORTCULLIS_SHARED (the shared folder's path,
-// when set) and in every directory above the test's, where the workspace keeps
-// shared/ next to the repository.
-func findCorpus(rel string) (string, error) {
-	if dir := os.Getenv("PORTCULLIS_SHARED"); dir != "" {
-		p := filepath.Join(dir, strings.TrimPrefix(rel, "shared/"))
-		_, err := os.Stat(p)
-		return p, err
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%s not found above the test directory (set PORTCULLIS_SHARED)", rel)
-		}
-		dir = parent
-	}
-}
+// third_party/corpora/README. Offsets are not needed: entities carry their
+// value.
+const presidioCorpus = "corpora/pii/presidio_recognizer_tests.jsonl"
 
 type presidioRow struct {
 	Text     string `json:"text"`
@@ -111,9 +85,9 @@ var presidioKnownDisagreements = map[string]string{
 }
 
 func TestPresidioAgreement(t *testing.T) {
-	path, err := findCorpus(presidioCorpus)
+	path, err := dlptest.Corpus(presidioCorpus)
 	if err != nil {
-		t.Skipf("Presidio corpus not available: %v", err)
+		t.Fatalf("Presidio corpus: %v", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
