@@ -60,8 +60,11 @@ type DecisionRow struct {
 	Upstream          string
 	Outcome           string // Outcome enum name
 	Reason            string // ReasonCode enum name (its number if unknown)
+	// Findings as parallel arrays: element i of each is Decision.findings[i].
 	FindingTypes      []string
 	FindingCounts     []uint32
+	FindingDirections []string // Direction enum names (numbers if unknown)
+	FindingActions    []string // DataAction enum names (numbers if unknown)
 	LatencyMicros     uint64
 	BytesIn           uint64
 	BytesOut          uint64
@@ -81,10 +84,10 @@ type DecisionRow struct {
 var decisionColumns = []string{
 	"event_id", "time", "time_nanos", "processor_instance", "sequence",
 	"agent", "subject", "persona", "session", "mcp_method", "tool", "upstream",
-	"outcome", "reason", "finding_types", "finding_counts", "latency_us",
-	"bytes_in", "bytes_out", "client_address", "environment", "http_method",
-	"http_status", "verdict_id", "request_id", "ingested_at",
-	"kafka_partition", "kafka_offset",
+	"outcome", "reason", "finding_types", "finding_counts",
+	"finding_directions", "finding_actions", "latency_us", "bytes_in",
+	"bytes_out", "client_address", "environment", "http_method", "http_status",
+	"verdict_id", "request_id", "ingested_at", "kafka_partition", "kafka_offset",
 }
 
 // NewDecisionRow maps d, read at origin and ingested at ingestedAt, to its
@@ -111,6 +114,8 @@ func NewDecisionRow(d *decisionv1.Decision, origin Origin, ingestedAt time.Time)
 		Reason:            d.GetReason().String(),
 		FindingTypes:      make([]string, 0, len(d.GetFindings())),
 		FindingCounts:     make([]uint32, 0, len(d.GetFindings())),
+		FindingDirections: make([]string, 0, len(d.GetFindings())),
+		FindingActions:    make([]string, 0, len(d.GetFindings())),
 		LatencyMicros:     latencyMicros(d),
 		BytesIn:           d.GetBytesIn(),
 		BytesOut:          d.GetBytesOut(),
@@ -127,6 +132,8 @@ func NewDecisionRow(d *decisionv1.Decision, origin Origin, ingestedAt time.Time)
 	for _, f := range d.GetFindings() {
 		r.FindingTypes = append(r.FindingTypes, f.GetType())
 		r.FindingCounts = append(r.FindingCounts, f.GetCount())
+		r.FindingDirections = append(r.FindingDirections, f.GetDirection().String())
+		r.FindingActions = append(r.FindingActions, f.GetAction().String())
 	}
 	return r, nil
 }
@@ -151,9 +158,9 @@ func (r *DecisionRow) values() []any {
 	return []any{
 		r.EventID, r.Time, r.TimeNanos, r.ProcessorInstance, r.Sequence,
 		r.Agent, r.Subject, r.Persona, r.Session, r.MCPMethod, r.Tool, r.Upstream,
-		r.Outcome, r.Reason, r.FindingTypes, r.FindingCounts, r.LatencyMicros,
-		r.BytesIn, r.BytesOut, r.ClientAddress, r.Environment, r.HTTPMethod,
-		r.HTTPStatus, r.VerdictID, r.RequestID, r.IngestedAt,
-		r.KafkaPartition, r.KafkaOffset,
+		r.Outcome, r.Reason, r.FindingTypes, r.FindingCounts,
+		r.FindingDirections, r.FindingActions, r.LatencyMicros, r.BytesIn,
+		r.BytesOut, r.ClientAddress, r.Environment, r.HTTPMethod, r.HTTPStatus,
+		r.VerdictID, r.RequestID, r.IngestedAt, r.KafkaPartition, r.KafkaOffset,
 	}
 }

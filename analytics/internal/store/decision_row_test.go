@@ -28,8 +28,9 @@ func fullDecision() *decisionv1.Decision {
 		Outcome:           decisionv1.Outcome_OUTCOME_DENIED,
 		Reason:            decisionv1.ReasonCode_REASON_CODE_TOOL_NOT_GRANTED,
 		Findings: []*decisionv1.Finding{
-			{Type: "aws-access-key-id", Count: 2},
-			{Type: "email", Count: 1},
+			{Type: "aws-access-key-id", Count: 2, Direction: decisionv1.Direction_DIRECTION_REQUEST, Action: decisionv1.DataAction_DATA_ACTION_BLOCKED},
+			{Type: "email", Count: 1, Direction: decisionv1.Direction_DIRECTION_RESPONSE, Action: decisionv1.DataAction_DATA_ACTION_REDACTED},
+			{Type: "email", Count: 3, Direction: decisionv1.Direction_DIRECTION_REQUEST, Action: decisionv1.DataAction_DATA_ACTION_MASKED},
 		},
 		Latency:       durationpb.New(1500*time.Microsecond + 700*time.Nanosecond),
 		BytesIn:       512,
@@ -64,8 +65,10 @@ func TestNewDecisionRowMapsEveryField(t *testing.T) {
 		Upstream:          "crm",
 		Outcome:           "OUTCOME_DENIED",
 		Reason:            "REASON_CODE_TOOL_NOT_GRANTED",
-		FindingTypes:      []string{"aws-access-key-id", "email"},
-		FindingCounts:     []uint32{2, 1},
+		FindingTypes:      []string{"aws-access-key-id", "email", "email"},
+		FindingCounts:     []uint32{2, 1, 3},
+		FindingDirections: []string{"DIRECTION_REQUEST", "DIRECTION_RESPONSE", "DIRECTION_REQUEST"},
+		FindingActions:    []string{"DATA_ACTION_BLOCKED", "DATA_ACTION_REDACTED", "DATA_ACTION_MASKED"},
 		LatencyMicros:     1500,
 		BytesIn:           512,
 		BytesOut:          2048,
@@ -81,10 +84,10 @@ func TestNewDecisionRowMapsEveryField(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("row =\n%+v\nwant\n%+v", got, want)
 	}
-	// Every proto field has a column: the proto has 23 fields, time and
-	// findings take two columns each, and analytics adds 3 (ingested_at,
-	// kafka_partition, kafka_offset).
-	if n := len(decisionColumns); n != 23+2+3 {
+	// Every proto field has a column: the proto has 23 fields, time takes two
+	// columns, findings four (one per Finding field), and analytics adds 3
+	// (ingested_at, kafka_partition, kafka_offset).
+	if n := len(decisionColumns); n != 23+1+3+3 {
 		t.Fatalf("%d decision columns", n)
 	}
 	if n := len(got.values()); n != len(decisionColumns) {
@@ -92,6 +95,9 @@ func TestNewDecisionRowMapsEveryField(t *testing.T) {
 	}
 	if fields := (&decisionv1.Decision{}).ProtoReflect().Descriptor().Fields().Len(); fields != 23 {
 		t.Fatalf("Decision has %d fields, the decisions table maps 23: add columns with a migration", fields)
+	}
+	if fields := (&decisionv1.Finding{}).ProtoReflect().Descriptor().Fields().Len(); fields != 4 {
+		t.Fatalf("Finding has %d fields, the decisions table maps 4 (finding_*): add columns with a migration", fields)
 	}
 }
 
@@ -104,8 +110,18 @@ func TestNewDecisionRowZeroValues(t *testing.T) {
 	if got.Outcome != "OUTCOME_UNSPECIFIED" || got.Reason != "REASON_CODE_UNSPECIFIED" {
 		t.Fatalf("enums = %q %q", got.Outcome, got.Reason)
 	}
-	if got.FindingTypes == nil || got.FindingCounts == nil || len(got.FindingTypes) != 0 {
-		t.Fatalf("findings must be empty, non-nil arrays: %#v %#v", got.FindingTypes, got.FindingCounts)
+	for name, n := range map[string]struct {
+		isNil bool
+		len   int
+	}{
+		"finding_types":      {got.FindingTypes == nil, len(got.FindingTypes)},
+		"finding_counts":     {got.FindingCounts == nil, len(got.FindingCounts)},
+		"finding_directions": {got.FindingDirections == nil, len(got.FindingDirections)},
+		"finding_actions":    {got.FindingActions == nil, len(got.FindingActions)},
+	} {
+		if n.isNil || n.len != 0 {
+			t.Errorf("%s must be an empty, non-nil array: nil=%v len=%d", name, n.isNil, n.len)
+		}
 	}
 	if got.LatencyMicros != 0 || !got.Time.Equal(time.Unix(0, 0)) {
 		t.Fatalf("row = %+v", got)
@@ -121,6 +137,49 @@ func TestNewDecisionRowUnknownReasonKeepsNumber(t *testing.T) {
 	}
 	if got.Reason != "99" {
 		t.Fatalf("reason = %q, want the number", got.Reason)
+	}
+}
+
+// TestNewDecisionRowFindingsAligned checks that element i of the four
+// finding arrays describes findings[i], whatever the mix of directions and
+// actions, and that unset and unknown enum values are kept (name or number).
+func TestNewDecisionRowFindingsAligned(t *testing.T) {
+	d := fullDecision()
+	d.Findings = []*decisionv1.Finding{
+		{Type: "credit-card", Count: 1, Direction: decisionv1.Direction_DIRECTION_RESPONSE, Action: decisionv1.DataAction_DATA_ACTION_TOKENISED},
+		{Type: "email", Count: 4, Direction: decisionv1.Direction_DIRECTION_REQUEST, Action: decisionv1.DataAction_DATA_ACTION_ALLOWED},
+		{Type: "iban", Count: 2, Direction: decisionv1.Direction_DIRECTION_RESPONSE, Action: decisionv1.DataAction_DATA_ACTION_REDACTED},
+		{Type: "jwt", Count: 7},
+		{Type: "ssn", Count: 5, Direction: decisionv1.Direction(9), Action: decisionv1.DataAction(42)},
+	}
+	got, err := NewDecisionRow(d, Origin{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type finding struct {
+		typ       string
+		count     uint32
+		direction string
+		action    string
+	}
+	want := []finding{
+		{"credit-card", 1, "DIRECTION_RESPONSE", "DATA_ACTION_TOKENISED"},
+		{"email", 4, "DIRECTION_REQUEST", "DATA_ACTION_ALLOWED"},
+		{"iban", 2, "DIRECTION_RESPONSE", "DATA_ACTION_REDACTED"},
+		{"jwt", 7, "DIRECTION_UNSPECIFIED", "DATA_ACTION_UNSPECIFIED"},
+		{"ssn", 5, "9", "42"},
+	}
+	for _, n := range []int{len(got.FindingTypes), len(got.FindingCounts), len(got.FindingDirections), len(got.FindingActions)} {
+		if n != len(want) {
+			t.Fatalf("finding arrays have lengths %d %d %d %d, want %d each", len(got.FindingTypes),
+				len(got.FindingCounts), len(got.FindingDirections), len(got.FindingActions), len(want))
+		}
+	}
+	for i, w := range want {
+		g := finding{got.FindingTypes[i], got.FindingCounts[i], got.FindingDirections[i], got.FindingActions[i]}
+		if g != w {
+			t.Errorf("finding %d = %+v, want %+v", i, g, w)
+		}
 	}
 }
 

@@ -30,7 +30,8 @@ type AppliedMigration struct {
 // Migrate creates the database if needed and applies, in version order, the
 // embedded migrations not yet recorded in schema_migrations, recording each
 // after it ran. It is idempotent and safe to run at every start, also by
-// several replicas at once (every statement is IF NOT EXISTS).
+// several replicas at once (every statement is IF NOT EXISTS; see [planStep]
+// for ADD COLUMN IF NOT EXISTS, which 18.16 lacks).
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
@@ -60,7 +61,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		for i, stmt := range splitStatements(features.render(m.sql)) {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.runStep(ctx, planStep(stmt)); err != nil {
 				return fmt.Errorf("migration %04d_%s statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}

@@ -11,8 +11,10 @@ import (
 )
 
 // migrationFiles holds the schema, one file per version: NNNN_name.sql.
-// Every statement must be idempotent (IF NOT EXISTS ...), so that a
-// migration interrupted before it was recorded can simply run again, and
+// Every statement must be idempotent (CREATE TABLE IF NOT EXISTS, or ALTER
+// TABLE t ADD COLUMN IF NOT EXISTS c with one column per statement, which
+// the migrator runs itself: see [planStep]), so that a migration interrupted
+// before it was recorded can simply run again, and
 // must run on ClickHouse 18.16 and current releases; LowCardinality(T) is
 // rewritten to T on servers without it (see [serverFeatures]).
 //

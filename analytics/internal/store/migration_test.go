@@ -27,7 +27,7 @@ func TestLoadMigrations(t *testing.T) {
 	for _, m := range ms {
 		got = append(got, fmt.Sprintf("%04d_%s", m.version, m.name))
 	}
-	want := []string{"0001_decisions", "0002_verdicts", "0003_dead_letters"}
+	want := []string{"0001_decisions", "0002_verdicts", "0003_dead_letters", "0004_finding_direction_action"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("migrations = %v, want %v", got, want)
 	}
@@ -122,6 +122,52 @@ SELECT 2`)
 	}
 }
 
+func TestPlanStep(t *testing.T) {
+	for _, tc := range []struct {
+		stmt string
+		want step
+	}{
+		{"CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = Memory", step{sql: "CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = Memory"}},
+		{"ALTER TABLE decisions\n    ADD COLUMN IF NOT EXISTS finding_actions Array(String) DEFAULT []\n    AFTER finding_directions",
+			step{sql: "ALTER TABLE decisions\n    ADD COLUMN finding_actions Array(String) DEFAULT []\n    AFTER finding_directions",
+				table: "decisions", column: "finding_actions"}},
+		{"alter table t add column if not exists c UInt8", step{sql: "alter table t add column c UInt8", table: "t", column: "c"}},
+		// Without IF NOT EXISTS the statement is not idempotent and is left
+		// alone (TestMigrationStatementsAreIdempotent rejects it).
+		{"ALTER TABLE t ADD COLUMN c UInt8", step{sql: "ALTER TABLE t ADD COLUMN c UInt8"}},
+	} {
+		if got := planStep(tc.stmt); got != tc.want {
+			t.Errorf("planStep(%q) = %+v, want %+v", tc.stmt, got, tc.want)
+		}
+	}
+}
+
+var (
+	createIfNotExistsRE = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s`)
+	addColumnClauseRE   = regexp.MustCompile(`(?i)\bADD\s+COLUMN\b`)
+)
+
+// TestMigrationStatementsAreIdempotent holds every migration statement to
+// the forms the migrator can run twice: CREATE TABLE IF NOT EXISTS, or one
+// ADD COLUMN IF NOT EXISTS per ALTER (the step checks a single column).
+func TestMigrationStatementsAreIdempotent(t *testing.T) {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		for i, stmt := range splitStatements(m.sql) {
+			st := planStep(stmt)
+			switch {
+			case createIfNotExistsRE.MatchString(stmt):
+			case st.column != "" && len(addColumnClauseRE.FindAllString(stmt, -1)) == 1:
+			default:
+				t.Errorf("%04d_%s statement %d is not CREATE TABLE IF NOT EXISTS or a single ADD COLUMN IF NOT EXISTS:\n%s", m.version, m.name, i+1, stmt)
+			}
+		}
+	}
+}
+
 func TestFeaturesOf(t *testing.T) {
 	for _, tc := range []struct {
 		v    proto.Version
@@ -153,7 +199,7 @@ func TestRenderGolden(t *testing.T) {
 		b.WriteString("-- bootstrap\n" + schemaMigrationsDDL + ";\n")
 		for _, m := range ms {
 			for _, s := range splitStatements(f.f.render(m.sql)) {
-				fmt.Fprintf(&b, "-- %04d_%s\n%s;\n", m.version, m.name, s)
+				fmt.Fprintf(&b, "-- %04d_%s\n%s;\n", m.version, m.name, planStep(s))
 			}
 		}
 		got := b.String()

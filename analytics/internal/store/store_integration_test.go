@@ -57,7 +57,7 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}}
+		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}, {4, "finding_direction_action"}}
 		if !reflect.DeepEqual(applied, want) {
 			t.Fatalf("run %d: applied = %v, want %v", run, applied, want)
 		}
@@ -66,8 +66,8 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Fatalf("schema_migrations has %d rows after two runs, want 3 (a second run records nothing)", n)
+	if n != 4 {
+		t.Fatalf("schema_migrations has %d rows after two runs, want 4 (a second run records nothing)", n)
 	}
 
 	// The tables exist with the engine and keys the SQL promises; on a
@@ -110,6 +110,113 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	if reasonType != wantType {
 		t.Fatalf("decisions.reason is %s on %s, want %s", reasonType, sv.Version, wantType)
 	}
+
+	// The table's columns are decisionColumns, in order (SELECT * shows the
+	// finding arrays together), with the element type the server supports.
+	// (18.16's system.columns has no position: read the header of SELECT *.)
+	rows, err = s.conn.Query(ctx, "SELECT * FROM decisions LIMIT 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	types := map[string]string{}
+	for _, ct := range rows.ColumnTypes() {
+		names = append(names, ct.Name())
+		types[ct.Name()] = ct.DatabaseTypeName()
+	}
+	rows.Close()
+	if !reflect.DeepEqual(names, decisionColumns) {
+		t.Fatalf("decisions columns in table order = %v\nwant decisionColumns %v", names, decisionColumns)
+	}
+	for col, want := range map[string]string{
+		"finding_types": "Array(String)", "finding_counts": "Array(UInt32)",
+		"finding_directions": "Array(" + wantType + ")", "finding_actions": "Array(" + wantType + ")",
+	} {
+		if types[col] != want {
+			t.Errorf("decisions.%s is %s on %s, want %s", col, types[col], sv.Version, want)
+		}
+	}
+}
+
+// TestIntegrationMigrationAddsFindingColumnsToExistingTable upgrades a
+// database at version 3 holding a row: the row reads the new arrays as
+// empty. 0004 is interrupted first (one column added, nothing recorded), so
+// Migrate must also cope with a half-applied ADD COLUMN migration.
+func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
+	s := newTestStore(t)
+	ctx := testCtx(t)
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.createDatabase(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := s.conn.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	features := featuresOf(sv.Version)
+	if err := s.conn.Exec(ctx, schemaMigrationsDDL); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		for _, stmt := range splitStatements(features.render(m.sql)) {
+			if err := s.runStep(ctx, planStep(stmt)); err != nil {
+				t.Fatalf("%04d_%s: %v", m.version, m.name, err)
+			}
+		}
+		if err := s.recordMigration(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A row written by the version-3 schema.
+	old := testDecision(1)
+	row, err := NewDecisionRow(old, Origin{Topic: "decisions", Partition: 1, Offset: 9}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oldCols []string
+	var oldVals []any
+	for i, c := range decisionColumns {
+		if c != "finding_directions" && c != "finding_actions" {
+			oldCols = append(oldCols, c)
+			oldVals = append(oldVals, row.values()[i])
+		}
+	}
+	if err := s.insert(ctx, "decisions", oldCols, 1, func(int) ([]any, error) { return oldVals, nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	// 0004 interrupted after its first statement, before being recorded.
+	if m := ms[3]; m.version != 4 {
+		t.Fatalf("migration 4 is %04d_%s", m.version, m.name)
+	}
+	first := splitStatements(features.render(ms[3].sql))[0]
+	if err := s.runStep(ctx, planStep(first)); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("migrate run %d over a half-applied 0004: %v", run, err)
+		}
+	}
+	applied, err := s.AppliedMigrations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) != 4 || applied[3] != (AppliedMigration{4, "finding_direction_action"}) {
+		t.Fatalf("applied = %v", applied)
+	}
+
+	got := readDecisionRows(t, s)[old.GetEventId()]
+	if !reflect.DeepEqual(got.FindingTypes, row.FindingTypes) || !reflect.DeepEqual(got.FindingCounts, row.FindingCounts) {
+		t.Fatalf("old row findings = %v %v, want %v %v", got.FindingTypes, got.FindingCounts, row.FindingTypes, row.FindingCounts)
+	}
+	if got.FindingDirections == nil || len(got.FindingDirections) != 0 || got.FindingActions == nil || len(got.FindingActions) != 0 {
+		t.Fatalf("old row reads finding_directions %#v, finding_actions %#v; want empty arrays", got.FindingDirections, got.FindingActions)
+	}
 }
 
 // testDecision returns decision i of a test set: every field set, values
@@ -144,10 +251,10 @@ func readDecisionRows(t *testing.T, s *Store) map[string]DecisionRow {
 		var r DecisionRow
 		if err := rows.Scan(&r.EventID, &r.Time, &r.TimeNanos, &r.ProcessorInstance, &r.Sequence,
 			&r.Agent, &r.Subject, &r.Persona, &r.Session, &r.MCPMethod, &r.Tool, &r.Upstream,
-			&r.Outcome, &r.Reason, &r.FindingTypes, &r.FindingCounts, &r.LatencyMicros,
-			&r.BytesIn, &r.BytesOut, &r.ClientAddress, &r.Environment, &r.HTTPMethod,
-			&r.HTTPStatus, &r.VerdictID, &r.RequestID, &r.IngestedAt,
-			&r.KafkaPartition, &r.KafkaOffset); err != nil {
+			&r.Outcome, &r.Reason, &r.FindingTypes, &r.FindingCounts,
+			&r.FindingDirections, &r.FindingActions, &r.LatencyMicros, &r.BytesIn,
+			&r.BytesOut, &r.ClientAddress, &r.Environment, &r.HTTPMethod, &r.HTTPStatus,
+			&r.VerdictID, &r.RequestID, &r.IngestedAt, &r.KafkaPartition, &r.KafkaOffset); err != nil {
 			t.Fatal(err)
 		}
 		if _, dup := out[r.EventID]; dup {
@@ -208,6 +315,127 @@ func TestIntegrationDecisionsRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got[d.GetEventId()], want) {
 			t.Fatalf("event %s round trip:\n got %+v\nwant %+v", d.GetEventId(), got[d.GetEventId()], want)
 		}
+	}
+}
+
+// TestIntegrationFindingDirectionsAndActions stores findings in both
+// directions with different actions and runs the SOC queries the four
+// parallel arrays are for.
+func TestIntegrationFindingDirectionsAndActions(t *testing.T) {
+	s := newTestStore(t)
+	ctx := testCtx(t)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		req, resp                   = decisionv1.Direction_DIRECTION_REQUEST, decisionv1.Direction_DIRECTION_RESPONSE
+		redacted, blocked, masked   = decisionv1.DataAction_DATA_ACTION_REDACTED, decisionv1.DataAction_DATA_ACTION_BLOCKED, decisionv1.DataAction_DATA_ACTION_MASKED
+		allowed, tokenised, unknown = decisionv1.DataAction_DATA_ACTION_ALLOWED, decisionv1.DataAction_DATA_ACTION_TOKENISED, decisionv1.DataAction_DATA_ACTION_UNSPECIFIED
+	)
+	d1 := testDecision(1)
+	d1.Findings = []*decisionv1.Finding{
+		{Type: "email", Count: 3, Direction: req, Action: redacted},
+		{Type: "credit-card", Count: 1, Direction: resp, Action: blocked},
+		{Type: "email", Count: 5, Direction: resp, Action: redacted},
+		{Type: "iban", Count: 2, Direction: resp, Action: masked},
+	}
+	d2 := testDecision(2)
+	d2.Findings = []*decisionv1.Finding{
+		{Type: "jwt", Count: 4, Direction: req, Action: tokenised},
+		{Type: "email", Count: 7, Direction: req, Action: redacted},
+		{Type: "phone", Count: 6, Direction: resp, Action: allowed},
+		{Type: "ssn", Count: 9, Action: unknown},
+	}
+	d3 := testDecision(3) // no findings
+	if len(d3.GetFindings()) != 0 {
+		t.Fatalf("testDecision(3) has findings")
+	}
+	ds := []*decisionv1.Decision{d1, d2, d3}
+	// Twice: at-least-once delivery; the queries read with FINAL.
+	for range 2 {
+		if err := s.InsertDecisions(ctx, ds, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	type arrays struct {
+		Types      []string
+		Counts     []uint32
+		Directions []string
+		Actions    []string
+	}
+	got := map[string]arrays{}
+	rows, err := s.conn.Query(ctx, "SELECT event_id, finding_types, finding_counts, finding_directions, finding_actions FROM decisions FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var a arrays
+		if err := rows.Scan(&id, &a.Types, &a.Counts, &a.Directions, &a.Actions); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = a
+	}
+	rows.Close()
+	want := map[string]arrays{
+		d1.GetEventId(): {
+			Types:      []string{"email", "credit-card", "email", "iban"},
+			Counts:     []uint32{3, 1, 5, 2},
+			Directions: []string{"DIRECTION_REQUEST", "DIRECTION_RESPONSE", "DIRECTION_RESPONSE", "DIRECTION_RESPONSE"},
+			Actions:    []string{"DATA_ACTION_REDACTED", "DATA_ACTION_BLOCKED", "DATA_ACTION_REDACTED", "DATA_ACTION_MASKED"},
+		},
+		d2.GetEventId(): {
+			Types:      []string{"jwt", "email", "phone", "ssn"},
+			Counts:     []uint32{4, 7, 6, 9},
+			Directions: []string{"DIRECTION_REQUEST", "DIRECTION_REQUEST", "DIRECTION_RESPONSE", "DIRECTION_UNSPECIFIED"},
+			Actions:    []string{"DATA_ACTION_TOKENISED", "DATA_ACTION_REDACTED", "DATA_ACTION_ALLOWED", "DATA_ACTION_UNSPECIFIED"},
+		},
+		d3.GetEventId(): {Types: []string{}, Counts: []uint32{}, Directions: []string{}, Actions: []string{}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("finding arrays =\n%+v\nwant\n%+v", got, want)
+	}
+
+	// Values redacted, all directions: 3 + 5 + 7.
+	var redactedTotal uint64
+	if err := s.conn.QueryRow(ctx, `SELECT sum(arraySum(arrayMap((t, a, c) -> if(a = 'DATA_ACTION_REDACTED', c, 0),
+		finding_types, finding_actions, finding_counts))) FROM decisions FINAL`).Scan(&redactedTotal); err != nil {
+		t.Fatal(err)
+	}
+	if redactedTotal != 15 {
+		t.Fatalf("redacted values = %d, want 15", redactedTotal)
+	}
+
+	// Per direction and action, one row per finding (ARRAY JOIN keeps the
+	// arrays aligned).
+	rows, err = s.conn.Query(ctx, `SELECT dir, act, toUInt64(sum(cnt)) AS n, groupUniqArray(typ) AS types
+		FROM decisions FINAL
+		ARRAY JOIN finding_types AS typ, finding_counts AS cnt, finding_directions AS dir, finding_actions AS act
+		WHERE act IN ('DATA_ACTION_REDACTED', 'DATA_ACTION_BLOCKED')
+		GROUP BY dir, act ORDER BY dir, act`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var breakdown []string
+	for rows.Next() {
+		var dir, act string
+		var n uint64
+		var types []string
+		if err := rows.Scan(&dir, &act, &n, &types); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(types)
+		breakdown = append(breakdown, fmt.Sprintf("%s %s %d %v", dir, act, n, types))
+	}
+	rows.Close()
+	wantBreakdown := []string{
+		"DIRECTION_REQUEST DATA_ACTION_REDACTED 10 [email]",
+		"DIRECTION_RESPONSE DATA_ACTION_BLOCKED 1 [credit-card]",
+		"DIRECTION_RESPONSE DATA_ACTION_REDACTED 5 [email]",
+	}
+	if !reflect.DeepEqual(breakdown, wantBreakdown) {
+		t.Fatalf("breakdown =\n%q\nwant\n%q", breakdown, wantBreakdown)
 	}
 }
 

@@ -94,3 +94,13 @@ CREATE TABLE IF NOT EXISTS dead_letters
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(record_time)
 ORDER BY (kafka_topic, kafka_partition, kafka_offset);
+-- 0004_finding_direction_action
+-- only if decisions.finding_directions is missing
+ALTER TABLE decisions
+    ADD COLUMN finding_directions Array(String) DEFAULT []
+    AFTER finding_counts;
+-- 0004_finding_direction_action
+-- only if decisions.finding_actions is missing
+ALTER TABLE decisions
+    ADD COLUMN finding_actions Array(String) DEFAULT []
+    AFTER finding_directions;
