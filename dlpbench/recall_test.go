@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -25,42 +25,11 @@ type corpusCase struct {
 	FilePath string `json:"file_path"` // set on the few rules whose verdict depends on the path
 }
 
-// corpusPath finds the corpus as extproc/dlp/corpus_test.go does: in
-// $PORTCULLIS_SHARED, or in a shared/ folder above the test directory.
-func corpusPath() (string, error) {
-	const rel = "corpora/secrets/gitleaks_rules.jsonl"
-	if dir := os.Getenv("PORTCULLIS_SHARED"); dir != "" {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("PORTCULLIS_SHARED=%s: %w", dir, err)
-		}
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "shared", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("shared/%s not found above the test directory (set PORTCULLIS_SHARED)", rel)
-		}
-		dir = parent
-	}
-}
-
 func loadCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	path, err := corpusPath()
+	path, err := dlptest.Corpus("corpora/secrets/gitleaks_rules.jsonl")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("gitleaks corpus required in CI: %v", err)
-		}
-		t.Skipf("gitleaks corpus not available: %v", err)
+		t.Fatalf("gitleaks corpus: %v", err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -270,7 +239,7 @@ func TestRecallVsGitleaks(t *testing.T) {
 	// of repeated 'Q', "ey…" JWTs whose header is not JSON). The comparison
 	// is printed above; the assertion is a regression floor under our
 	// measured recall.
-	const floor = 0.93
+	const floor = 0.97 // measured 0.9736 (3028/3110)
 	if covered.ours.recall() < floor {
 		t.Errorf("recall over the rules we map: portcullis %.4f (%d/%d) fell below the floor %.2f (gitleaks %.4f)",
 			covered.ours.recall(), covered.ours.hit, covered.ours.pos, floor, covered.gl.recall())

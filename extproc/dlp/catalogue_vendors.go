@@ -1,5 +1,10 @@
 package dlp
 
+import (
+	"bytes"
+	"strings"
+)
+
 // Token boundaries for values drawn from the base64 alphabet (a trailing '+',
 // '/' or '=' would continue them) and for hosts' file names (a '.' after the
 // value makes it "name.ext", not a token).
@@ -7,6 +12,9 @@ const (
 	tokB64 = `(?:[^0-9A-Za-z_\-+/=]|$)`
 	tokDot = `(?:[^0-9A-Za-z_\-.]|$)`
 	uuid   = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
+	// idUUID is a UUID-shaped id of lower-case alphanumerics, as gitleaks'
+	// microsoft-teams-webhook rule accepts in a webhook's path.
+	idUUID = `[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}`
 )
 
 // vendor is secret with a one-byte look-behind, so that the pattern's leading
@@ -15,10 +23,55 @@ func vendor(id string, keywords []string, pattern string) *Detector {
 	return secretBefore(id, 1, keywords, pattern)
 }
 
+// withEntropy sets d's minimum Shannon entropy (bits per byte), as the
+// gitleaks rule for the same format does, so that low-entropy fillers
+// ("GR134894112312312312312312312") are refused.
+func withEntropy(bits float64, d *Detector) *Detector {
+	d.MinEntropy = bits
+	return d
+}
+
 // vendorLong is vendor for values longer than the default window.
 func vendorLong(id string, after int, keywords []string, pattern string) *Detector {
 	d := vendor(id, keywords, pattern)
 	d.After = after
+	return d
+}
+
+// Field-name tails for vendorOrLegacy, after the vendor's name. anyTail is
+// gitleaks' semi-generic rule (MIT): any rest of the name ("Token string").
+// credTail asks the name to say what a credential is called ("_API_KEY",
+// "Token", "_AUTH_TOKEN"), so that "HEROKU_APP_ID: <uuid>" is no key.
+const (
+	anyTail  = `[ \t\w.\-]{0,20}`
+	credTail = `[\w.\-]{0,20}?(?i:key|token|secret|passw(?:or)?d|auth|cred(?:ential)?)s?(?:[ \t]+\w{1,12})?[ \t.]{0,3}`
+)
+
+// assignOp joins a field name to its value, as gitleaks' semi-generic rules
+// write it: a closing quote, an operator (=, :, :=, =>, ?=, a call's ",",
+// an XML element's '>') and an opening quote.
+const assignOp = `[\s"']{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\s"'\x60=]{0,5}`
+
+// vendorOrLegacy is vendor for a type whose current tokens carry a literal
+// prefix (prefixed) but whose older tokens have none (legacy: a UUID, hex
+// or a short alphanumeric string). A legacy value counts only as the value
+// of a field whose name begins with one of the vendor's names (fields,
+// which are keywords too) and goes on with tail. The pattern is anchored at
+// its window's start, one byte before a keyword, so that each field name
+// governs only its own value; a legacy value may not begin with a field
+// name itself.
+func vendorOrLegacy(id string, keywords []string, prefixed string, fields []string, tail, legacy string) *Detector {
+	kws := append(append([]string{}, keywords...), fields...)
+	d := vendor(id, kws, `^[^0-9A-Za-z]?(?:(?i:`+strings.Join(fields, "|")+`)`+tail+assignOp+`)?(`+prefixed+`|`+legacy+`)`+tok)
+	d.Check = "format; legacy: field name+format"
+	d.Validate = all(notPlaceholder, func(v []byte) bool {
+		for _, f := range fields {
+			if len(v) >= len(f) && bytes.EqualFold(v[:len(f)], []byte(f)) {
+				return false
+			}
+		}
+		return true
+	})
 	return d
 }
 
@@ -37,7 +90,9 @@ func vendorDetectors() []*Detector {
 		vendor("planetscale-password", []string{"pscale_pw_"}, `\b(pscale_pw_[0-9A-Za-z_=.\-]{32,64})`+tok),
 		vendor("planetscale-api-token", []string{"pscale_tkn_"}, `\b(pscale_tkn_[0-9A-Za-z_=.\-]{32,64})`+tok),
 		vendor("planetscale-oauth-token", []string{"pscale_oauth_"}, `\b(pscale_oauth_[0-9A-Za-z_=.\-]{32,64})`+tok),
-		vendor("heroku-api-key", []string{"HRKU-AA"}, `\b(HRKU-AA[0-9A-Za-z_\-]{58})`+tok),
+		// Heroku: HRKU-AA… since 2024; before, a UUID (gitleaks heroku-api-key).
+		vendorOrLegacy("heroku-api-key", []string{"HRKU-AA"}, `HRKU-AA[0-9A-Za-z_\-]{58}`,
+			[]string{"heroku"}, credTail, `(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`),
 		vendor("scalingo-api-token", []string{"tk-us-"}, `\b(tk-us-[0-9A-Za-z_\-]{48})`+tok),
 		vendor("openshift-user-token", []string{"sha256~"}, `\b(sha256~[0-9A-Za-z_\-]{43})`+tok),
 		vendor("pulumi-api-token", []string{"pul-"}, `\b(pul-[0-9a-f]{40})`+tok),
@@ -58,13 +113,17 @@ func vendorDetectors() []*Detector {
 		secretBefore("sidekiq-sensitive-url", 48, []string{"contribsys.com"},
 			`(?i)\bhttps?://([0-9a-f]{8}:[0-9a-f]{8})@(?:gems|enterprise)\.contribsys\.com`+tokDot),
 		vendor("artifactory-api-key", []string{"AKCp"}, `\b(AKCp[0-9A-Za-z]{69})`+tok),
-		vendor("artifactory-reference-token", []string{"cmVmdGtu"}, `\b(cmVmdGtu[0-9A-Za-z]{56})`+tok),
+		// JFrog reference tokens are base64 of "reftkn:…": "cmVmd" then 59
+		// alphanumerics (gitleaks artifactory-reference-token, entropy 4.5).
+		withEntropy(4.5, vendor("artifactory-reference-token", []string{"cmVmd"}, `\b(cmVmd[0-9A-Za-z]{59})`+tok)),
 		vendor("clojars-api-token", []string{"CLOJARS_"}, `(?i)\b(CLOJARS_[0-9a-z]{60})`+tok),
 		vendor("rubygems-api-token", []string{"rubygems_"}, `\b(rubygems_[0-9a-f]{48})`+tok),
 		vendor("readme-api-token", []string{"rdme_"}, `\b(rdme_[0-9a-z]{70})`+tok),
-		vendor("sourcegraph-access-token", []string{"sgp_"}, `\b(sgp_(?:(?:[0-9A-Fa-f]{16}|local)_)?[0-9A-Fa-f]{40})`+tok),
+		// Sourcegraph: sgp_…; before, 40 hex digits (gitleaks sourcegraph-access-token).
+		vendorOrLegacy("sourcegraph-access-token", []string{"sgp_"}, `sgp_(?:(?:[0-9A-Fa-f]{16}|local)_)?[0-9A-Fa-f]{40}`,
+			[]string{"sourcegraph"}, anyTail, `[0-9A-Fa-f]{40}`),
 		// GitLab tokens other than personal, runner and deploy tokens.
-		vendor("gitlab-runner-registration-token", []string{"GR1348941"}, `\b(GR1348941[0-9A-Za-z_\-]{20})`+tok),
+		withEntropy(3, vendor("gitlab-runner-registration-token", []string{"GR1348941"}, `\b(GR1348941[0-9A-Za-z_\-]{20})`+tok)),
 		vendor("gitlab-cicd-job-token", []string{"glcbt-"}, `\b(glcbt-[0-9A-Za-z]{1,5}_[0-9A-Za-z_\-]{20})`+tok),
 		vendor("gitlab-feature-flag-client-token", []string{"glffct-"}, `\b(glffct-[0-9A-Za-z_\-]{20})`+tok),
 		vendor("gitlab-feed-token", []string{"glft-"}, `\b(glft-[0-9A-Za-z_\-]{20})`+tok),
@@ -76,7 +135,10 @@ func vendorDetectors() []*Detector {
 		// Identity, collaboration and AI.
 		vendor("1password-secret-key", []string{"A3-"}, `\b(A3-[0-9A-Z]{6}-(?:[0-9A-Z]{11}|[0-9A-Z]{6}-[0-9A-Z]{5})-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})`+tok),
 		vendorLong("1password-service-account-token", 2048, []string{"ops_eyJ"}, `\b(ops_eyJ[0-9A-Za-z+/]{250,}={0,3})`+tokB64),
-		vendor("atlassian-api-token", []string{"ATATT3"}, `\b(ATATT3[0-9A-Za-z_\-=]{186})`+tok),
+		// Atlassian: ATATT3…; before, 24 alphanumerics whose last 4 are hex
+		// (gitleaks atlassian-api-token, entropy 3.5).
+		withEntropy(3.5, vendorOrLegacy("atlassian-api-token", []string{"ATATT3"}, `ATATT3[0-9A-Za-z_\-=]{186}`,
+			[]string{"atlassian", "confluence", "jira"}, credTail, `[0-9A-Za-z]{20}[0-9A-Fa-f]{4}`)),
 		secretBefore("azure-ad-client-secret", 5, []string{"Q~"}, `(?:^|[^0-9A-Za-z_~.\-])([0-9A-Za-z_~.]{3}\dQ~[0-9A-Za-z_~.\-]{31,34})(?:[^0-9A-Za-z_~.\-]|$)`),
 		vendor("huggingface-organization-token", []string{"api_org_"}, `\b(api_org_[A-Za-z]{34})`+tok),
 		vendor("perplexity-api-key", []string{"pplx-"}, `\b(pplx-[0-9A-Za-z]{48})`+tok),
@@ -91,7 +153,7 @@ func vendorDetectors() []*Detector {
 		vendor("settlemint-personal-access-token", []string{"sm_pat_"}, `\b(sm_pat_[0-9A-Za-z]{16})`+tok),
 		vendor("settlemint-service-access-token", []string{"sm_sat_"}, `\b(sm_sat_[0-9A-Za-z]{16})`+tok),
 		secretBefore("microsoft-teams-webhook", 64, []string{".webhook.office.com/webhookb2/"},
-			`(https://[0-9a-z\-]+\.webhook\.office\.com/webhookb2/`+uuid+`@`+uuid+`/IncomingWebhook/[0-9a-z]{32}/`+uuid+`)`),
+			`(https://[0-9a-z\-]+\.webhook\.office\.com/webhookb2/`+idUUID+`@`+idUUID+`/IncomingWebhook/[0-9a-z]{32}/`+idUUID+`)`),
 		// Payments and commerce.
 		vendor("square-access-token", []string{"EAAA", "sq0atp-"}, `\b((?:EAAA|sq0atp-)[0-9A-Za-z_\-]{22,60})`+tok),
 		vendor("square-oauth-secret", []string{"sq0csp-"}, `\b(sq0csp-[0-9A-Za-z_\-]{43})`+tok),
