@@ -43,10 +43,39 @@ func ClickHouseAudit(addr, database, agent string) func(context.Context) (string
 			sort.Strings(parts)
 			cur := fmt.Sprintf("%d decisions for %s (%s) in %s.decisions", total, agent, strings.Join(parts, ", "), database)
 			if cur == last || time.Now().After(deadline) {
+				findings, err := findingSummary(ctx, conn, agent)
+				if err != nil {
+					return "", err
+				}
+				if findings != "" {
+					cur += "; sensitive data: " + findings
+				}
 				return cur, nil
 			}
 			last = cur
 			time.Sleep(time.Second)
 		}
 	}
+}
+
+// findingSummary counts the agent's findings by type and action (values are
+// never stored, only types and counts).
+func findingSummary(ctx context.Context, conn clickhouse.Conn, agent string) (string, error) {
+	rows, err := conn.Query(ctx, `SELECT t, a, sum(c) FROM decisions FINAL
+		ARRAY JOIN finding_types AS t, finding_actions AS a, finding_counts AS c
+		WHERE agent = ? GROUP BY t, a ORDER BY t, a`, agent)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = rows.Close() }()
+	var parts []string
+	for rows.Next() {
+		var typ, action string
+		var n uint64
+		if err := rows.Scan(&typ, &action, &n); err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("%s %s ×%d", typ, strings.ToLower(strings.TrimPrefix(action, "DATA_ACTION_")), n))
+	}
+	return strings.Join(parts, ", "), rows.Err()
 }
