@@ -277,7 +277,9 @@ func secretData(v []byte) bool {
 // validBasicAuth accepts base64 that decodes to printable "user:password"
 // with a non-placeholder password.
 func validBasicAuth(v []byte) bool {
-	dec := make([]byte, base64.StdEncoding.DecodedLen(len(v)))
+	// Sized for both decoders: the unpadded one needs more room when the
+	// length is not a multiple of 4.
+	dec := make([]byte, max(base64.StdEncoding.DecodedLen(len(v)), base64.RawStdEncoding.DecodedLen(len(v))))
 	n, err := base64.StdEncoding.Decode(dec, v)
 	if err != nil {
 		n, err = base64.RawStdEncoding.Decode(dec, bytes.TrimRight(v, "="))

@@ -118,3 +118,18 @@ func TestGitleaksGenericCorpus(t *testing.T) {
 	}
 	t.Logf("gitleaks structural rules:\n%s", strings.Join(lines, "\n"))
 }
+
+// Regression: "basic" followed by a word whose length is not a multiple of
+// 4 once made the Basic-auth validator decode past its buffer.
+func TestBasicAuthValidatorOddLengths(t *testing.T) {
+	e := testEngine(t)
+	for _, s := range []string{
+		"This gives basic information about it",
+		"basic abcdefghijk", "Basic dXNlcjpwYXNzd29yZA", "Authorization: Basic dXNlcjpwYXNzd29yZA==x",
+	} {
+		e.Scan([]byte(s), nil) // must not panic
+	}
+	if fs := e.Scan([]byte("Authorization: Basic YWxpY2U6WnE5dlIybUs3eA"), nil); len(fs) == 0 {
+		t.Fatal("unpadded Basic credentials not found")
+	}
+}

@@ -1,21 +1,43 @@
 package dlp
 
 import (
+	"bytes"
 	"regexp"
 
 	"github.com/portcullis/portcullis/extproc/dlp/validate"
 )
 
 // phoneKeywords open a phone-number window: the international prefix "+"
-// with a country-code digit, a parenthesised area code, and context words.
-var phoneKeywords = []string{
-	"+1", "+2", "+3", "+4", "+5", "+6", "+7", "+8", "+9",
-	"(2", "(3", "(4", "(5", "(6", "(7", "(8", "(9", "(0",
-	"phone", "tel:", "tel.", "tel ", "telephone", "mobile", "cell", "call me", "call at", "fax", "whatsapp", "sms",
-	"contact", "reach me", "telefon", "teléfono", "telefono", "téléphone", "telefone", "handy", "móvil", "movil",
-	"celular", "portable", "mob:", "ph:", "ph.", "msisdn", "tlf", "puhelin", "tel\"", "my number is",
-	"call ", "dial ", "text me", "ring me", "numéro de téléphone", "rufnummer",
-}
+// with a country-code digit, a parenthesised area code, and context words:
+// the words for a telephone, a call or a contact in several languages,
+// and "number" after a possessive, a line type or a country ("her number",
+// "home number", "my Japanese number"), never "number" alone, which
+// labels order, account and invoice numbers as often.
+var phoneKeywords = func() []string {
+	kws := []string{
+		"+1", "+2", "+3", "+4", "+5", "+6", "+7", "+8", "+9",
+		"(2", "(3", "(4", "(5", "(6", "(7", "(8", "(9", "(0",
+		"phone", "tel:", "tel.", "tel ", "telephone", "mobile", "cell", "call me", "call at", "fax", "whatsapp", "sms",
+		"contact", "reach me", "telefon", "teléfono", "telefono", "téléphone", "telefone", "handy", "móvil", "movil",
+		"celular", "portable", "mob:", "ph:", "ph.", "msisdn", "tlf", "puhelin", "tel\"", "landline", "hotline",
+		"call ", "dial ", "text me", "ring me", "numéro de téléphone", "rufnummer", "direct line", "reach her", "reach him",
+	}
+	// "<qualifier> number": possessives, line types, and countries or
+	// nationalities as people name their numbers ("my Israeli number is").
+	for _, q := range []string{
+		"my", "her", "his", "their", "your", "our", "home", "work", "office", "business", "private", "personal",
+		"local", "international", "landline", "emergency", "backup", "alternate", "alternative", "daytime", "evening",
+		"us", "uk", "cn", "eu", "american", "british", "canadian", "mexican", "brazilian", "argentinian", "chilean",
+		"colombian", "german", "french", "italian", "spanish", "portuguese", "dutch", "belgian", "swiss", "austrian",
+		"irish", "swedish", "norwegian", "danish", "finnish", "polish", "czech", "greek", "turkish", "russian",
+		"ukrainian", "israeli", "egyptian", "nigerian", "kenyan", "south african", "indian", "pakistani", "chinese",
+		"japanese", "korean", "taiwanese", "singaporean", "singapore", "malaysian", "indonesian", "thai", "vietnamese",
+		"filipino", "philippine", "australian", "hong kong", "emirati", "saudi",
+	} {
+		kws = append(kws, q+" number")
+	}
+	return kws
+}()
 
 // Contact and personal data.
 func personalDetectors() []*Detector {
@@ -23,11 +45,13 @@ func personalDetectors() []*Detector {
 	return []*Detector{
 		{ID: "phone-number", Category: p, Tags: gdpr, Check: "e164-length", Context: true, Before: 1, After: 64,
 			Keywords: phoneKeywords,
-			Pattern: regexp.MustCompile(`(?:^|[^0-9A-Za-z+_/=.-])(` +
+			Pattern: regexp.MustCompile(`(?:^|[^0-9A-Za-z+_/=.-])((?:` +
 				`\+[1-9]\d{0,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,5}){2,6}` + // international
 				`|\(\d{2,5}\)[ .\-]?\d{2,5}(?:[ .\-]?\d{2,5}){0,3}` + // (area) local
-				`|0\d{1,4}[ .\-/]?\d{2,5}(?:[ .\-]?\d{2,5}){0,3}` + // national trunk prefix
-				`|[2-9]\d{2}[ .\-]?\d{3}[ .\-]?\d{4}|[2-9]\d{2}[ .\-]\d{7})` + // NANP
+				`|0\d{1,4}[ .\-/]?\d{2,5}(?:[ .\-]?\d{2,5}){0,3}` + // national trunk prefix, or 00 + country code
+				`|(?:[1-9]\d{0,2}-)?[2-9]\d{2}[ .\-]?\d{3}[ .\-]?\d{4}|[2-9]\d{2}[ .\-]\d{7}` + // NANP, "1-" or a country code before it
+				`|1[3-9]\d{9}` + // Chinese mobile numbers (11 digits, 13x–19x)
+				`)(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?)` + // extension ("x1234", "ext. 12")
 				`(?:[^0-9A-Za-z]|$)`), Group: 1, Validate: validPhone},
 		labelled("date-of-birth", p, gdpr, "date+keyword", []string{"dob", "d.o.b", "date of birth", "birth date", "birthdate", "birthday", "born on", "born", "geburtsdatum", "geboren", "fecha de nacimiento", "nacido el", "date de naissance", "né le", "née le", "data di nascita", "nato il", "geboortedatum", "birth_date", "date_of_birth"}, `[a-z_]{0,6}`, 64,
 			`\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\.?\s(?:of\s)?`+months+`,?\s\d{4}|`+months+`\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}`, validDate),
@@ -51,6 +75,9 @@ const months = `(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|j
 // validPhone bounds the digit count (E.164: at most 15) and refuses
 // dates and version-like runs the loose national formats also match.
 func validPhone(v []byte) bool {
+	if i := bytes.IndexAny(v, "xe"); i > 0 { // an extension is not part of the number
+		v = bytes.TrimRight(v[:i], " ")
+	}
 	n := countDigits(v)
 	intl := v[0] == '+'
 	if n > 15 || (intl && n < 8) || (!intl && n < 9) {

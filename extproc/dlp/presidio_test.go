@@ -76,6 +76,18 @@ func presidioType(typ, value string) (string, bool) {
 // while our context types require a keyword near the value: their recall
 // here measures the rows that carry context, and is low by design (see
 // presidioFloors).
+//
+// Bare values are deliberately not detected for the ambiguous formats: a
+// row that is only "121000358", "130692544", "AB1234567" or "S2740116C"
+// holds no evidence that it is a routing number, a SIN, a passport or an
+// NRIC rather than an order id, a phone extension or a product code, and a
+// checksum of one decimal digit passes one random number in ten. Presidio
+// scores such bare matches low too (its context enhancer raises them). The
+// types found without context are those whose format is its own evidence:
+// payment cards (Luhn + IIN), IBANs (mod 97), dashed SSNs (area/group
+// rules), e-mail, IPv4 and IPv6 addresses, MAC addresses. The "in
+// sentences" figure is recall on the rows that hold more than the value;
+// it is the one that compares with labelled sets of written text.
 func TestPresidioCorpus(t *testing.T) {
 	path, err := dlptest.Corpus("corpora/pii/presidio_recognizer_tests.jsonl")
 	if err != nil {
@@ -124,7 +136,7 @@ func TestPresidioCorpus(t *testing.T) {
 				if !ok {
 					continue
 				}
-				if ty == "IP_ADDRESS" && strings.Contains(row.Text, "::") {
+				if ty == "IP_ADDRESS" && strings.Count(row.Text, ":") >= 2 { // an IPv6 address has two colons or more
 					ours = "ipv6-address"
 				}
 				want := max(row.ExpectedCount, 1)
@@ -261,8 +273,8 @@ var presidioFloors = map[string][2]float64{
 	"iban":                {1.00, 0.99}, // 157/157, 157/158 (dash-separated IBAN)
 	"us-ssn":              {1.00, 0.46}, // 6/6, 6/13: bare and dotted SSNs, undashed with context (digit scanner)
 	"email":               {1.00, 0.85}, // 6/6, 6/7
-	"ipv4-address":        {0.95, 0.85}, // 24/24, 24/28
-	"ipv6-address":        {1.00, 0.59}, // 38/38, 38/64: "::", "::1", multicast refused (no personal data); full form without "::" needs context
+	"ipv4-address":        {1.00, 0.88}, // 24/24, 24/27: the IPv4 tail of "text::ffff:192.0.2.1" and "foo2001:db8::10.0.0.1", "192.168.1.1.1"
+	"ipv6-address":        {1.00, 0.93}, // 61/61, 61/65: "::" alone is refused (type annotations "x :: Int", C++ scopes; reported as "::/0"); one uncompressed address whose colons all sit between decimal digits opens no window (see ipv6Keywords)
 	"aba-routing-number":  {1.00, 0.20}, // 1/1, 1/5: bare rows
 	"au-abn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only
 	"au-medicare":         {1.00, 0.00}, // 0/0, 0/2: bare rows only
@@ -283,7 +295,7 @@ var presidioFloors = map[string][2]float64{
 	"kr-rrn":              {1.00, 0.20}, // 2/2, 2/10
 	"mac-address":         {1.00, 1.00}, // 16/16, 16/16
 	"passport-number":     {1.00, 0.33}, // 6/6, 6/18: values before "pasaporte" are not read
-	"phone-number":        {0.97, 0.85}, // 35/36, 35/41: numbers with no context word ("My CN number is 138…")
+	"phone-number":        {0.95, 0.95}, // 39/41, 39/41: the corpus labels "… one is +91 4155 550132" and "… one is 91-415-555-0132" both ways (two leniency settings), so one row of each pair counts against us; "US: 415-555-0132" has no context word and "is415-555-0132" no word boundary
 	"pl-pesel":            {1.00, 0.14}, // 1/1, 1/7
 	"se-personnummer":     {1.00, 0.30}, // 4/4, 4/13
 	"sg-nric":             {1.00, 0.16}, // 2/2, 2/12

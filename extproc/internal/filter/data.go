@@ -43,21 +43,44 @@ const (
 	DirectionResponse
 )
 
-// scan runs the engine and the known-secret guard over body.
-func (x *Exchange) scan(body []byte) []dlp.Finding {
-	fs := x.engine.dlp.ScanDeep(body, x.scratch[:0])
+// scan runs the engine and the known-secret guard over body. A panic in
+// the engine (a bug: every parser is an attack surface) is returned as an
+// error so that the exchange fails closed instead of the process dying.
+func (x *Exchange) scan(body []byte) (fs []dlp.Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fs, err = nil, fmt.Errorf("sensitive-data scan failed: %v", r)
+			x.scratch = nil
+		}
+	}()
+	fs = x.engine.dlp.ScanDeep(body, x.scratch[:0])
 	if k := x.policy.KnownSecrets(); k != nil {
 		fs = k.Scan(body, fs)
 	}
 	x.scratch = fs[:0]
-	return fs
+	return fs, nil
+}
+
+// scanFailed refuses a request whose body could not be inspected.
+func (x *Exchange) scanFailed(replyID json.RawMessage) *Response {
+	resp := &Response{
+		Status:  500,
+		Headers: Headers{{"content-type", "application/json"}},
+		Body:    mcp.ErrorResponse(replyID, -32603, "the request could not be inspected for sensitive data", nil),
+		Details: "portcullis_inspection_failed",
+	}
+	x.setRefused(resp, OutcomeError, ReasonInternalError)
+	return resp
 }
 
 // protectRequest applies the data policy and the flow rules to an
 // authorised request body. It returns the body to forward (nil: unchanged)
 // or a refusal.
 func (x *Exchange) protectRequest(body []byte, msg mcp.Body, replyID json.RawMessage) ([]byte, *Response) {
-	fs := x.scan(body)
+	fs, err := x.scan(body)
+	if err != nil {
+		return nil, x.scanFailed(replyID)
+	}
 	if len(fs) == 0 {
 		return nil, nil
 	}
@@ -166,7 +189,11 @@ func (x *Exchange) tracked(typ string) bool {
 // body or one event's data) and records its tracked values. blocked is set
 // when the policy refuses the message: out is then the refusal.
 func (x *Exchange) protectMessage(raw []byte) (out []byte, blocked bool) {
-	fs := x.scan(raw)
+	fs, err := x.scan(raw)
+	if err != nil {
+		x.decision.Outcome, x.decision.Reason = OutcomeError, ReasonInternalError
+		return mcp.ErrorResponse(x.replyID, -32603, "the response could not be inspected for sensitive data", nil), true
+	}
 	if len(fs) == 0 {
 		return raw, false
 	}

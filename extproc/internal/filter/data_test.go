@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,32 @@ data_protection:
 		if err == nil || !strings.Contains(err.Error(), want) || decodes && !strings.Contains(err.Error(), `unknown data policy "nope"`) {
 			t.Errorf("%s: error %v, want %q", strings.TrimSpace(extra), err, want)
 		}
+	}
+}
+
+// A panic inside the detection engine (a bug) fails the exchange closed; it
+// never takes the filter down.
+func TestScanPanicFailsClosed(t *testing.T) {
+	e := dataEngine(t)
+	boom, err := dlp.NewEngine([]*dlp.Detector{{ID: "boom", Keywords: []string{"boom"}, Pattern: regexp.MustCompile(`boom`),
+		Validate: func([]byte) bool { panic("validator bug") }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dlp = boom
+	x, a := send(t, e, dataKey, callBody("add_comment", `{"note":"boom"}`))
+	if a.Respond == nil || a.Respond.Status != 500 {
+		t.Fatalf("request not refused: %+v", a)
+	}
+	if d := x.Finish(); d.Outcome != OutcomeError || d.Reason != ReasonInternalError {
+		t.Fatalf("decision %v %v", d.Outcome, d.Reason)
+	}
+	x, a = send(t, e, dataKey, callBody("get_ticket", `{"id":"T-1"}`))
+	if a.Respond != nil {
+		t.Fatalf("clean request refused: %s", a.Respond.Body)
+	}
+	out := respondJSON(t, x, `{"jsonrpc":"2.0","id":9,"result":{"content":[{"type":"text","text":"boom"}]}}`)
+	if r := decodeError(t, out); r.Error.Code != -32603 || strings.Contains(string(out), "boom") {
+		t.Fatalf("response %s", out)
 	}
 }
