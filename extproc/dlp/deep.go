@@ -36,19 +36,47 @@ const (
 // by start offset and unique. The common case (no backslash, no %XX, no
 // long base64 run) costs one Scan and a few memchr calls.
 func (e *Engine) ScanDeep(text []byte, dst []Finding) []Finding {
+	return e.ScanDeepWith(text, dst)
+}
+
+// Scanner is anything that reports findings in a text, such as
+// KnownSecrets.
+type Scanner interface {
+	Scan(text []byte, dst []Finding) []Finding
+}
+
+// ScanDeepWith is ScanDeep with more scanners run on the raw text and on
+// every decoded region, so that, for instance, a known secret hidden by a
+// mix of escapes ("secr\u0065t") is found too.
+func (e *Engine) ScanDeepWith(text []byte, dst []Finding, extra ...Scanner) []Finding {
 	start := len(dst)
-	dst = e.Scan(text, dst)
+	r := deepRun{e: e, extra: extra}
+	dst = r.scan(text, dst)
 	n := len(dst)
-	dst = e.deep(text, nil, 1, dst)
-	if len(dst) == n {
+	dst = r.deep(text, nil, 1, dst)
+	if len(dst) == n && len(extra) == 0 {
 		return dst
 	}
 	return sortUnique(dst, start)
 }
 
+// deepRun is one ScanDeepWith call.
+type deepRun struct {
+	e     *Engine
+	extra []Scanner
+}
+
+func (r deepRun) scan(text []byte, dst []Finding) []Finding {
+	dst = r.e.Scan(text, dst)
+	for _, s := range r.extra {
+		dst = s.Scan(text, dst)
+	}
+	return dst
+}
+
 // deep scans the encoded regions of text. offs maps text positions to raw
 // positions (nil: identity); len(offs) == len(text)+1.
-func (e *Engine) deep(text []byte, offs []int, depth int, dst []Finding) []Finding {
+func (r deepRun) deep(text []byte, offs []int, depth int, dst []Finding) []Finding {
 	if depth > maxDepth {
 		return dst
 	}
@@ -70,7 +98,7 @@ func (e *Engine) deep(text []byte, offs []int, depth int, dst []Finding) []Findi
 			continue
 		}
 		dec, doffs := unescapeJSON(text[open+1:close], open+1)
-		dst = e.scanDecoded(text, offs, open+1, dec, doffs, depth, dst)
+		dst = r.scanDecoded(text, offs, open+1, dec, doffs, depth, dst)
 		i = close + 1
 	}
 	// Percent-encoding: each token holding a valid %XX, once.
@@ -92,7 +120,7 @@ func (e *Engine) deep(text []byte, offs []int, depth int, dst []Finding) []Findi
 			hi++
 		}
 		dec, doffs := unpercent(text[lo:hi], lo)
-		dst = e.scanDecoded(text, offs, lo, dec, doffs, depth, dst)
+		dst = r.scanDecoded(text, offs, lo, dec, doffs, depth, dst)
 		i = hi
 	}
 	// Base64: sample every MinBase64-th byte; a run at least that long
@@ -119,7 +147,7 @@ func (e *Engine) deep(text []byte, offs []int, depth int, dst []Finding) []Findi
 			continue
 		}
 		mark := len(dst)
-		dst = e.scanDecoded(text, offs, lo, buf, nil, depth, dst)
+		dst = r.scanDecoded(text, offs, lo, buf, nil, depth, dst)
 		// Decoded bytes do not map one to one: every finding covers the
 		// whole encoded run.
 		for k := mark; k < len(dst); k++ {
@@ -134,7 +162,7 @@ func (e *Engine) deep(text []byte, offs []int, depth int, dst []Finding) []Findi
 // positions to text positions (nil: the findings are remapped by the
 // caller). Findings lying wholly in the context are dropped: the
 // enclosing scan reported them.
-func (e *Engine) scanDecoded(text []byte, offs []int, at int, dec []byte, doffs []int, depth int, dst []Finding) []Finding {
+func (r deepRun) scanDecoded(text []byte, offs []int, at int, dec []byte, doffs []int, depth int, dst []Finding) []Finding {
 	ctx := max(0, at-contextBytes)
 	// Never cut the context in the middle of a UTF-8 sequence.
 	for ctx < at && !utf8.RuneStart(text[ctx]) {
@@ -161,7 +189,7 @@ func (e *Engine) scanDecoded(text []byte, offs []int, at int, dec []byte, doffs 
 		}
 	}
 	mark := len(dst)
-	dst = e.Scan(buf, dst)
+	dst = r.scan(buf, dst)
 	out := dst[:mark]
 	for _, f := range dst[mark:] {
 		if f.End <= pre {
@@ -174,7 +202,7 @@ func (e *Engine) scanDecoded(text []byte, offs []int, at int, dec []byte, doffs 
 	}
 	if m != nil {
 		// Nested findings come back in raw positions already.
-		out = e.deep(buf, m, depth+1, out)
+		out = r.deep(buf, m, depth+1, out)
 	}
 	return out
 }

@@ -53,9 +53,10 @@ func (x *Exchange) scan(body []byte) (fs []dlp.Finding, err error) {
 			x.scratch = nil
 		}
 	}()
-	fs = x.engine.dlp.ScanDeep(body, x.scratch[:0])
 	if k := x.policy.KnownSecrets(); k != nil {
-		fs = k.Scan(body, fs)
+		fs = x.engine.dlp.ScanDeepWith(body, x.scratch[:0], k)
+	} else {
+		fs = x.engine.dlp.ScanDeep(body, x.scratch[:0])
 	}
 	x.scratch = fs[:0]
 	return fs, nil

@@ -309,3 +309,23 @@ func TestScanPanicFailsClosed(t *testing.T) {
 		t.Fatalf("response %s", out)
 	}
 }
+
+// The backend credential hidden by a mix of escapes in a response is still
+// the gateway's own secret: found and redacted.
+func TestKnownSecretBehindMixedEscapes(t *testing.T) {
+	e := dataEngine(t)
+	x, _ := send(t, e, dataKey, callBody("get_ticket", `{"id":"T-1"}`))
+	mixed := strings.Replace(backendToken, "t", `\u0074`, 2) // "backend-\u0074oken-5f7c2a9e"
+	out := respondJSON(t, x, `{"jsonrpc":"2.0","id":9,"result":{"content":[{"type":"text","text":"cfg `+mixed+` end"}]}}`)
+	var m struct {
+		Result struct {
+			Content []struct{ Text string } `json:"content"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(out, &m); err != nil || len(m.Result.Content) != 1 {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if got := m.Result.Content[0].Text; strings.Contains(got, backendToken) || !strings.Contains(got, "[REDACTED:known-secret]") {
+		t.Fatalf("agent reads %q", got)
+	}
+}
