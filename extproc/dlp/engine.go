@@ -241,9 +241,12 @@ func (e *Engine) Scan(text []byte, dst []Finding) []Finding {
 	sc.matches = e.ac.Find(text, sc.matches[:0], &sc.pf)
 	wins := sc.wins[:0]
 	var hs handState
+	minRun := minRunDigits(e.digits)
 	for _, m := range sc.matches {
 		if m.Keyword == prefilter.Trigger {
-			dst = hs.at(text, m.Start, e.digits, dst)
+			if !isDigit(text[m.Start]) || !shortNumber(text, m.Start, minRun) {
+				dst = hs.at(text, m.Start, e.digits, dst)
+			}
 			continue
 		}
 		di := e.kwOwner[m.Keyword]

@@ -43,6 +43,39 @@ func (h *handState) at(text []byte, i int, dets []digitDetector, dst []Finding) 
 	return dst
 }
 
+// minRunDigits is the fewest digits a digit detector in dets accepts
+// (separators excluded); a large number when there is none.
+func minRunDigits(dets []digitDetector) int {
+	m := 1 << 30
+	for k := range dets {
+		m = min(m, dets[k].minLen)
+	}
+	return m
+}
+
+// shortNumber reports that nothing starts at the digit text[i]: its digit
+// run has fewer than minRun digits and ends where neither the digit-run
+// scanner (a ' ' or '-' before another digit) nor the IPv4 scanner (a '.')
+// would go on. Most numbers in JSON (ids, counts) end so, and skipping them
+// here spares the calls of handState.at. The run holds no other trigger (a
+// digit after a digit does not begin a word), so handState needs no update.
+func shortNumber(text []byte, i, minRun int) bool {
+	j := i + 1
+	for j < len(text) && isDigit(text[j]) {
+		j++
+	}
+	if j-i >= minRun || j == len(text) {
+		return j-i < minRun
+	}
+	switch text[j] {
+	case '.':
+		return false
+	case ' ', '-':
+		return j+1 == len(text) || !isDigit(text[j+1])
+	}
+	return true
+}
+
 // digitRunAt examines the digit run starting at text[i] (a digit not
 // preceded by an alphanumeric) and returns where it ends.
 func digitRunAt(text []byte, i int, dets []digitDetector, dst []Finding) ([]Finding, int) {

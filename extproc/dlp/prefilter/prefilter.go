@@ -334,7 +334,15 @@ func (a *Automaton) interleaved(text []byte, dst []Match, s *Scratch) []Match {
 		i, n, s0, s1, s2, s3 = run4(a.next, &a.class, t0, t1, t2, t3, i, s.ev, s0, s1, s2, s3)
 		for _, e := range s.ev[:n] {
 			k, j, row := e>>32&3, int(e>>34), int(uint32(e))
-			s.part[k] = a.flagged(text, at[k]+j, row, lo[k], s.part[k])
+			i := at[k] + j
+			if a.next[row] != 0 || i < lo[k] || i == 0 {
+				s.part[k] = a.flagged(text, i, row, lo[k], s.part[k])
+				continue
+			}
+			// Most events are a trigger byte alone: flagged's work, inline.
+			if f := a.byteFlags[text[i]]; f&flagAny != 0 || f&flagStart != 0 && a.byteFlags[text[i-1]]&flagWord == 0 {
+				s.part[k] = append(s.part[k], Match{Keyword: Trigger, Start: i})
+			}
 		}
 	}
 	s.part[3] = a.walk(text, at[3]+l, s3, lo[3], s.part[3])
