@@ -249,6 +249,10 @@ func govIDDetectors() []*Detector {
 			Validate: validate.MRZPassportLine2[[]byte]},
 		labelled("passport-number", g, gdpr, "format+keyword", []string{"passport", "pasaporte", "passeport", "passaporto", "paspoort", "reisepass", "travel document"}, `[a-z]{0,2}`, 96,
 			`[A-Za-z]{3}\d{6}|[A-Za-z]\d{7}|[A-Za-z]\d{3}[A-Za-z]\d{4}|[A-Za-z]{2}\d{6}`, notRepeated),
+		// Undashed SSNs are nine bare digits: only a keyword makes them
+		// safe to report (the digit scanner takes the 3-2-4 forms).
+		near("us-ssn", g, gdpr, "area-group-serial", []string{"ssn", "social security", "social-security", "ss#", "ss #", "soc sec"}, b, a,
+			`\d{9}`, validate.USSSN[[]byte]),
 		near("us-itin", g, financial, "irs-ranges", []string{"itin", "taxpayer", "tax id", "tax identification", "tax number"}, b, a,
 			ssnLike, validate.USITIN[[]byte]),
 	}

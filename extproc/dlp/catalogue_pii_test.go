@@ -29,6 +29,8 @@ var piiCases = []catalogueCase{
 	{"us-driver-license", "driver license: pending", ""},
 	{"uk-nino", "National Insurance Number YZ 61 48 68 B", "YZ 61 48 68 B"},
 	{"uk-nino", "nino: nt 99 88 77 a", ""},
+	{"us-ssn", "my social security number is 536228725", "536228725"},
+	{"us-ssn", "order 536228725 shipped", ""},
 	{"uk-passport", "UK passport AB1234567 expires", "AB1234567"},
 	{"uk-passport", "passport AB12345", ""},
 	{"uk-driving-licence", "Licence: MORGA607054SM9IJ ok", "MORGA607054SM9IJ"},

@@ -198,8 +198,22 @@ func (e *Engine) Detectors() []Info {
 		out = append(out, d.info)
 	}
 	out = append(out, scannerInfos...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// A type found by two finders (the digit scanner, and a keyword
+	// detector for the forms only context makes safe) is listed once.
+	merged := out[:0]
+	for _, in := range out {
+		if k := len(merged) - 1; k >= 0 && merged[k].ID == in.ID {
+			m := &merged[k]
+			m.Context = m.Context && in.Context
+			if in.Check != m.Check {
+				m.Check += "/" + in.Check
+			}
+			continue
+		}
+		merged = append(merged, in)
+	}
+	return merged
 }
 
 type window struct{ det, lo, hi int }

@@ -99,7 +99,32 @@ func digitRunAt(text []byte, i int, dets []digitDetector, dst []Finding) ([]Find
 	if j < n && isAlnum(text[j]) {
 		return dst, j
 	}
-	run := text[i:j]
+	n0 := len(dst)
+	dst = digitRunMatch(text[i:j], i, digitsN, dets, dst)
+	if len(dst) > n0 || sep == 0 {
+		return dst, j
+	}
+	// Nothing in the whole run: it may be several values separated like
+	// groups ("4012888888881881 4012-8888-8888-1881"). Try the prefixes
+	// that end at a separator, longest first; when none matches, resume
+	// after the first group so that every later group is examined from
+	// its own start.
+	first := -1
+	for k := j - 1; k > i; k-- {
+		if text[k] != sep {
+			continue
+		}
+		first = k
+		sub := text[i:k]
+		if dst = digitRunMatch(sub, i, countDigits(sub), dets, dst); len(dst) > n0 {
+			return dst, k
+		}
+	}
+	return dst, first
+}
+
+// digitRunMatch reports the detectors that accept run (at offset i).
+func digitRunMatch(run []byte, i, digitsN int, dets []digitDetector, dst []Finding) []Finding {
 	for k := range dets {
 		d := &dets[k] // not a copy: a detector carries its Info
 		if digitsN < d.minLen || digitsN > d.maxLen {
@@ -109,10 +134,10 @@ func digitRunAt(text []byte, i int, dets []digitDetector, dst []Finding) ([]Find
 			continue
 		}
 		if d.validate(run) {
-			dst = append(dst, Finding{Type: d.id, Start: i, End: j})
+			dst = append(dst, Finding{Type: d.id, Start: i, End: i + len(run)})
 		}
 	}
-	return dst, j
+	return dst
 }
 
 // ipv4At reports a dotted-quad IPv4 address starting at text[i] (a digit not

@@ -3,6 +3,7 @@ package dlp
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/portcullis/portcullis/extproc/dlp/validate"
@@ -215,4 +216,24 @@ func FuzzFusedEqualsSeparate(f *testing.F) {
 			t.Fatalf("%q: fused %v, separate %v", text, got, want)
 		}
 	})
+}
+
+// Values listed with the separators their groups use are found one by one,
+// and a short number before a card does not hide it.
+func TestDigitRunLists(t *testing.T) {
+	e := testEngine(t)
+	for text, want := range map[string][]string{
+		"4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881": {"4012888888881881", "4012-8888-8888-1881", "4012 8888 8888 1881"},
+		"qty 2 4111 1111 1111 1111 ok":                             {"4111 1111 1111 1111"},
+		"536-22-8725 4111111111111111":                             {"536-22-8725", "4111111111111111"},
+		"ids 1234 5678 9012 3456 7890":                             nil,
+	} {
+		var got []string
+		for _, f := range e.Scan([]byte(text), nil) {
+			got = append(got, text[f.Start:f.End])
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%q: found %q, want %q", text, got, want)
+		}
+	}
 }
