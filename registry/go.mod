@@ -2,10 +2,24 @@ module github.com/portcullis/portcullis/registry
 
 go 1.26.8
 
-require github.com/modelcontextprotocol/go-sdk v1.8.0
+require (
+	github.com/modelcontextprotocol/go-sdk v1.8.0
+	github.com/pb33f/go-yaml v0.1.1
+	github.com/pb33f/libopenapi v0.42.4
+	gopkg.in/yaml.v3 v3.0.1
+)
 
 require (
-	github.com/google/jsonschema-go v0.4.3 // indirect
+	github.com/bahlo/generic-list-go v0.2.0 // indirect
+	github.com/buger/jsonparser v1.1.2 // indirect
+	github.com/kr/text v0.2.0 // indirect
+	github.com/pb33f/jsonpath v0.8.5 // indirect
+	github.com/pb33f/ordered-map/v2 v2.3.2 // indirect
+	golang.org/x/tools v0.49.0 // indirect
+)
+
+require (
+	github.com/google/jsonschema-go v0.4.3
 	github.com/portcullis/portcullis/extproc v0.0.0
 	github.com/segmentio/asm v1.1.3 // indirect
 	github.com/segmentio/encoding v0.5.4 // indirect
