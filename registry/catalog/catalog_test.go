@@ -15,7 +15,7 @@ import (
 
 func loadExample(t testing.TB) *Catalog {
 	t.Helper()
-	c, err := LoadDir(filepath.Join("..", "testdata", "catalog"))
+	c, err := LoadDir(filepath.Join("..", "..", "config", "catalog"))
 	if err != nil {
 		t.Fatalf("example catalog: %v", err)
 	}

@@ -19,7 +19,7 @@ type labelledCase struct {
 
 func loadExample(t testing.TB) *catalog.Catalog {
 	t.Helper()
-	cat, err := catalog.LoadDir(filepath.Join("..", "testdata", "catalog"))
+	cat, err := catalog.LoadDir(filepath.Join("..", "..", "config", "catalog"))
 	if err != nil {
 		t.Fatalf("example catalog: %v", err)
 	}

@@ -1,10 +1,11 @@
-// Command portcullis is the operator CLI. Today it carries the sensitive-data
-// engine's evaluation commands:
+// Command portcullis is the operator CLI:
 //
 //	portcullis detectors          list the detector types
 //	portcullis scan --jsonl       read {"text": "..."} lines on stdin, write
 //	                              {"findings":[{"type","start","end"}]} lines
 //	                              (byte offsets into the UTF-8 text)
+//	portcullis persona compile    role description → default-deny profile
+//	portcullis persona diff       catalog persona → compiled profile, for review
 package main
 
 import (
@@ -35,7 +36,11 @@ const usage = `usage: portcullis <command> [flags]
 
 commands:
   detectors        list the sensitive-data detector types
-  scan --jsonl     scan {"text": "..."} lines from stdin, one result line per input line`
+  scan --jsonl     scan {"text": "..."} lines from stdin, one result line per input line
+  persona compile [--catalog DIR] [--json] DESCRIPTION
+                   compile a role description into a default-deny profile over the catalog
+  persona diff --persona NAME [--catalog DIR] [--json] DESCRIPTION
+                   the reviewable change from a catalog persona to the compiled profile`
 
 // Main runs one command.
 func Main(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -46,6 +51,8 @@ func Main(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.W
 	switch args[0] {
 	case "detectors":
 		return detectors(stdout)
+	case "persona":
+		return personaCmd(args[1:], stdout, stderr)
 	case "scan":
 		fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 		fs.SetOutput(stderr)
