@@ -32,15 +32,17 @@ func financialDetectors() []*Detector {
 		near("isin", f, soc2, "luhn", []string{"isin"}, 32, 64, `[A-Z]{2}[A-Z0-9]{9}[0-9]`, validate.ISIN[[]byte]),
 		// Crypto-currency addresses: base58check / bech32 and EIP-55 are
 		// strong checksums; the legacy base58 form has no literal prefix,
-		// so it needs a context word.
+		// so it needs a context word. A 32-bit checksum leaves no room for
+		// chance matches, so the context words can be the broad ones of
+		// payment requests ("send it to", "deposit", "donations").
 		{ID: "bitcoin-address", Category: f, Tags: financial, Check: "base58check/bech32", Context: true, Before: 64, After: 128,
-			Keywords: []string{"bitcoin", "btc", "wallet", "bc1", "crypto", "address"},
+			Keywords: []string{"bitcoin", "btc", "wallet", "bc1", "crypto", "address", "coin", "satoshi", "send", "deposit", "donat", "pay to"},
 			Pattern:  regexp.MustCompile(`\b([13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71})\b`), Group: 1,
 			Validate: func(v []byte) bool { return validate.BitcoinAddress(v) != validate.BitcoinNone }},
 		{ID: "ethereum-address", Category: f, Tags: financial, Check: "eip-55", Keywords: []string{"0x"}, Before: 1, After: 44,
 			Pattern: regexp.MustCompile(`\b(0x[0-9a-fA-F]{40})\b`), Group: 1,
 			Validate: func(v []byte) bool { return validate.EthereumAddress(v) != validate.EthInvalid && notRepeated(v[2:]) }},
-		near("eu-vat-id", f, financial, "format+checksum", []string{"vat", "ust-id", "ustid", "ust.-id", "ust-idnr", "umsatzsteuer", "tva", "iva", "btw", "mwst", "moms", "partita", "alv", "dph", "nip:", "vies"}, 48, 96,
+		near("eu-vat-id", f, financial, "format+checksum", []string{"vat", "ust-id", "ustid", "ust.-id", "ust-idnr", "umsatzsteuer", "tva", "iva", "btw", "mwst", "moms", "partita", "alv", "dph", "nip:", "vies", "invoice", "rechnung", "facture", "fattura", "factura", "faktura", "factuur"}, 48, 96,
 			`(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|GR|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB)[ ]?[0-9A-Z+*](?:[0-9A-Z]|[ .\-]\d){6,14}|CHE[- ]?\d{3}\.?\d{3}\.?\d{3}`, validate.EUVAT[[]byte]),
 	}
 }

@@ -13,7 +13,7 @@ func healthDetectors() []*Detector {
 	return []*Detector{
 		near("us-npi", h, hipaa, "luhn-80840", []string{"npi", "national provider", "provider id", "provider identifier", "provider number", "prescriber"}, b, a,
 			`[12]\d{3}[- ]?\d{3}[- ]?\d{3}`, all(validate.NPI[[]byte], notRepeated)),
-		near("us-dea-number", h, hipaa, "dea-check-digit", []string{"dea", "drug enforcement"}, b, a,
+		near("us-dea-number", h, hipaa, "dea-check-digit", []string{"dea", "drug enforcement", "medical licen", "medical registration", "prescriber", "certificate number", "certificate no", "certificate #", "registration certificate"}, b, a,
 			`[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}`, validate.DEANumber[[]byte]),
 		near("us-mbi", h, hipaa, "position-rules", []string{"mbi", "medicare", "beneficiary", "patient"}, b, a,
 			`(?i:[1-9][A-Z][A-Z0-9]\d-?[A-Z][A-Z0-9]\d-?[A-Z]{2}\d{2})`, validate.MedicareMBI[[]byte]),

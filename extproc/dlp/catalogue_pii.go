@@ -38,6 +38,17 @@ func near(id string, cat Category, tags []string, check string, keywords []strin
 		Pattern: regexp.MustCompile(`\b(` + value + `)\b`), Group: 1, Validate: valid, Context: true}
 }
 
+// nearDigits is near for values that begin with a digit and carry a
+// self-checking structure (a birth date and a check character): the value
+// may be glued to a preceding letter ("my id code is030594W903B"); only a
+// digit may not precede it. The structure and checksum, not a word
+// boundary, keep such a value apart from its neighbours.
+func nearDigits(id string, cat Category, tags []string, check string, keywords []string, before, after int, value string, valid func([]byte) bool) *Detector {
+	d := near(id, cat, tags, check, keywords, before, after, value, valid)
+	d.Pattern = regexp.MustCompile(`(?:^|[^0-9])(` + value + `)\b`)
+	return d
+}
+
 // labelFiller is what may separate a label from its value: punctuation,
 // quotes, JSON/YAML syntax, and a few short words ("number is", "no.",
 // "n°").
@@ -167,7 +178,7 @@ func govIDDetectors() []*Detector {
 		near("uk-utr", g, financial, "mod-11", []string{"utr", "unique taxpayer", "taxpayer reference", "self assessment", "tax reference"}, b, a,
 			`(?:\d{3} ?)?\d{5} ?\d{5}K?`, validate.UKUTR[[]byte]),
 		// Canada.
-		near("ca-sin", g, gdpr, "luhn", []string{"social insurance", "assurance sociale", "sin number", "nas:", "nas ", "n.a.s", "sin:", "sin#", "sin no", "sin number", "sin is", "\"sin\"", "'sin'", "sin\":", "my sin", "(sin)"}, b, a,
+		near("ca-sin", g, gdpr, "luhn", []string{"social insurance", "assurance sociale", "sin number", "s.i.n", "nas:", "nas ", "n.a.s", "sin:", "sin#", "sin no", "sin number", "sin is", "\"sin\"", "'sin'", "sin\":", "my sin", "(sin)"}, b, a,
 			`\d{3}[- ]?\d{3}[- ]?\d{3}`, validate.CanadaSIN[[]byte]),
 		// Europe.
 		near("de-tax-id", g, gdpr, "iso-7064-mod-11-10", []string{"steuer", "idnr", "identifikationsnummer", "tax id", "tin:", "tax identification"}, b, a,
@@ -176,7 +187,7 @@ func govIDDetectors() []*Detector {
 			`(?i:[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\d?)`, validate.GermanIDDocument[[]byte]),
 		near("fr-nir", g, gdpr, "mod-97", []string{"nir", "sécurité sociale", "securite sociale", "sécu", "insee", "social security", "carte vitale", "n° ss"}, b, a,
 			`[1278] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}`, validate.FranceNIR[[]byte]),
-		near("it-fiscal-code", g, gdpr, "mod-26", []string{"codice fiscale", "cod. fisc", "cod.fisc", "fiscal code", "c.f.", "tax code", "codicefiscale", "codice_fiscale"}, b, a,
+		near("it-fiscal-code", g, gdpr, "mod-26", []string{"codice fiscale", "cod. fisc", "cod.fisc", "fiscal code", "c.f", "cf:", "cf ", "\"cf\"", "tax code", "codicefiscale", "codice_fiscale", "tessera sanitaria"}, b, a,
 			`(?i:[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z])`, validate.ItalyCodiceFiscale[[]byte]),
 		near("es-dni", g, gdpr, "mod-23", []string{"dni", "nif", "documento nacional", "d.n.i", "n.i.f"}, b, a,
 			`(?i:\d{7,8}[- ]?[A-Z])`, validate.SpainDNI[[]byte]),
@@ -188,11 +199,11 @@ func govIDDetectors() []*Detector {
 			`\d{2}[ .]?\d{2}[ .]?\d{2}[ .-]?\d{3}[ .-]?\d{2}`, validate.BelgiumNationalNumber[[]byte]),
 		near("pl-pesel", g, gdpr, "weighted-mod-10", []string{"pesel"}, b, a,
 			`\d{11}`, validate.PolandPESEL[[]byte]),
-		near("se-personnummer", g, gdpr, "luhn+date", []string{"personnummer", "personnr", "person nr", "pnr", "personal identity", "samordningsnummer", "personal number", "identity code"}, b, a,
+		nearDigits("se-personnummer", g, gdpr, "luhn+date", []string{"personnummer", "personnr", "person nr", "pnr", "personal identity", "samordningsnummer", "personal number", "identity code", "swedish id", "swedish personal", "svenskt id"}, b, a,
 			`(?:\d{2})?\d{6}[-+]?\d{4}`, validate.SwedenPersonnummer[[]byte]),
 		near("dk-cpr", g, gdpr, "date", []string{"cpr", "personnummer", "sygesikring"}, b, a,
 			`\d{6}-?\d{4}`, validate.DenmarkCPR[[]byte]),
-		near("fi-hetu", g, gdpr, "mod-31", []string{"hetu", "henkilötunnus", "henkilotunnus", "personal identity code", "identity code", "sosiaaliturvatunnus", "personbeteckning", "social security"}, b, a,
+		nearDigits("fi-hetu", g, gdpr, "mod-31", []string{"hetu", "henkilötunnus", "henkilotunnus", "personal identity code", "identity code", "sosiaaliturvatunnus", "personbeteckning", "social security", "finnish id", "finnish personal"}, b, a,
 			`\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]`, validate.FinlandHETU[[]byte]),
 		near("no-fodselsnummer", g, gdpr, "double-mod-11", []string{"fødselsnummer", "fodselsnummer", "fødselsnr", "personnummer", "d-nummer", "national identity number", "birth number"}, b, a,
 			`\d{6} ?\d{5}`, validate.NorwayFodselsnummer[[]byte]),
@@ -238,7 +249,7 @@ func govIDDetectors() []*Detector {
 		labelled("ar-dni", g, gdpr, "format+keyword", []string{"dni", "documento nacional de identidad", "d.n.i"}, ``, 64,
 			`\d{1,2}\.?\d{3}\.?\d{3}`, notRepeated),
 		// Middle East and Africa.
-		near("za-id", g, gdpr, "luhn+date", []string{"south african id", "id number", "identity number", "rsa id", "sa id", "za id", "identity document", "id no"}, b, a,
+		near("za-id", g, gdpr, "luhn+date", []string{"south african id", "id number", "identity number", "rsa id", "sa id", "za id", "identity document", "id no", "permanent resident", "identiteitsnommer", "id-nommer", "id nommer"}, b, a,
 			`\d{6} ?\d{4} ?\d{3}`, validate.SouthAfricaID[[]byte]),
 		near("il-id", g, gdpr, "luhn", []string{"teudat zehut", "תעודת זהות", "israeli id", "israel id", "ת.ז", "ת\"ז"}, b, a,
 			`\d{9}|\d{8}-\d`, validate.IsraelID[[]byte]),
@@ -249,10 +260,11 @@ func govIDDetectors() []*Detector {
 			Validate: validate.MRZPassportLine2[[]byte]},
 		labelled("passport-number", g, gdpr, "format+keyword", []string{"passport", "pasaporte", "passeport", "passaporto", "paspoort", "reisepass", "travel document"}, `[a-z]{0,2}`, 96,
 			`[A-Za-z]{3}\d{6}|[A-Za-z]\d{7}|[A-Za-z]\d{3}[A-Za-z]\d{4}|[A-Za-z]{2}\d{6}`, notRepeated),
-		// Undashed SSNs are nine bare digits: only a keyword makes them
-		// safe to report (the digit scanner takes the 3-2-4 forms).
+		// Undashed and partly dashed SSNs ("078051121", "078-051121")
+		// are nine digits that only a keyword makes safe to report (the
+		// digit scanner takes the full 3-2-4 forms without context).
 		near("us-ssn", g, gdpr, "area-group-serial", []string{"ssn", "social security", "social-security", "ss#", "ss #", "soc sec"}, b, a,
-			`\d{9}`, validate.USSSN[[]byte]),
+			ssnLike, validate.USSSN[[]byte]),
 		near("us-itin", g, financial, "irs-ranges", []string{"itin", "taxpayer", "tax id", "tax identification", "tax number"}, b, a,
 			ssnLike, validate.USITIN[[]byte]),
 	}

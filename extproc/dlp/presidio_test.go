@@ -271,44 +271,44 @@ func ratio(a, b int) float64 {
 var presidioFloors = map[string][2]float64{
 	"credit-card":         {1.00, 1.00}, // 16/16, 16/16
 	"iban":                {1.00, 0.99}, // 157/157, 157/158 (dash-separated IBAN)
-	"us-ssn":              {1.00, 0.53}, // 7/7, 7/13: bare undashed and dotted SSNs without context
+	"us-ssn":              {1.00, 0.61}, // 8/8, 8/13 (was 7/13; partly dashed "078-051121" next to "ssn" now counts): bare undashed, dotted and odd-grouped SSNs without context ("078-051121 07805-1121"); "078051120" is the Woolworth wallet SSN the SSA voided
 	"email":               {1.00, 0.85}, // 6/6, 6/7
 	"ipv4-address":        {1.00, 0.88}, // 24/24, 24/27: the IPv4 tail of "text::ffff:192.0.2.1" and "foo2001:db8::10.0.0.1", "192.168.1.1.1"
 	"ipv6-address":        {1.00, 0.93}, // 61/61, 61/65: "::" alone is refused (type annotations "x :: Int", C++ scopes; reported as "::/0"); one uncompressed address whose colons all sit between decimal digits opens no window (see ipv6Keywords)
 	"aba-routing-number":  {1.00, 0.20}, // 1/1, 1/5: bare rows
-	"au-abn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only
-	"au-medicare":         {1.00, 0.00}, // 0/0, 0/2: bare rows only
-	"au-tfn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only
+	"au-abn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only ("51 824 753 556" with no "ABN")
+	"au-medicare":         {1.00, 0.00}, // 0/0, 0/2: bare rows only (no "Medicare")
+	"au-tfn":              {1.00, 0.00}, // 0/0, 0/2: bare rows only (no "TFN"/"tax file")
 	"bank-account-number": {1.00, 0.66}, // 2/2, 2/3
-	"bitcoin-address":     {1.00, 0.42}, // 3/3, 3/7: bare legacy addresses have no literal to key on
-	"ca-sin":              {1.00, 0.22}, // 2/2, 2/9
+	"bitcoin-address":     {1.00, 0.42}, // 3/3, 3/7: bare legacy addresses ("16Yeky… 3J98…") have no literal to key on; bech32 keys on "bc1" without context
+	"ca-sin":              {1.00, 0.22}, // 2/2, 2/9: bare "130 692 544"-style rows (a nine-digit Luhn number is one in ten)
 	"de-id-card":          {1.00, 0.12}, // 4/4, 4/32 (ID card and passport rows)
 	"de-kvnr":             {1.00, 0.11}, // 2/2, 2/18
-	"de-tax-id":           {1.00, 0.00}, // 0/0, 0/6: the test ids break the §139b digit-repetition rule
+	"de-tax-id":           {1.00, 0.00}, // 0/0, 0/6: every test id (12345678903, 98765432106, …) breaks the digit-repetition rule of the IdNr (§139b AO, StIdV: one digit twice or thrice in the first ten), so a real IdNr never looks like them
 	"es-dni":              {1.00, 0.00}, // 0/0, 0/8: bare rows only
 	"es-nie":              {1.00, 0.30}, // 3/3, 3/10
-	"eu-vat-id":           {1.00, 0.06}, // 2/2, 2/31
-	"fi-hetu":             {1.00, 0.11}, // 3/3, 3/26
-	"in-aadhaar":          {1.00, 0.11}, // 1/1, 1/9
-	"in-pan":              {1.00, 0.12}, // 1/1, 1/8: DJPMS1234Z has no valid holder-type letter
-	"it-fiscal-code":      {1.00, 0.00}, // 0/0, 0/4: bare rows only
+	"eu-vat-id":           {1.00, 0.09}, // 3/3, 3/31 (was 2/31; "Rechnung"/"invoice" are VAT context now): the rest are bare "DE 136 695 976"-style values ("de" is a word in half of Europe's languages)
+	"fi-hetu":             {1.00, 0.15}, // 4/4, 4/26 (was 3/26; a value glued to a word, "is030594W903B", now counts): the rest are bare rows
+	"in-aadhaar":          {1.00, 0.11}, // 1/1, 1/9: bare rows ("3123 4567 8909" with no "Aadhaar")
+	"in-pan":              {1.00, 0.12}, // 1/1, 1/8: DJPMS1234Z has no valid holder-type letter (Income Tax Dept.: A B C F G H J L P T); "… known as PAN in India …" holds no PAN at all
+	"it-fiscal-code":      {1.00, 0.00}, // 0/0, 0/4: bare rows only ("AAAAAA00B11C333Y and AAAAAA00B11C333N"): no literal prefix to key a context-free finder on
 	"kr-rrn":              {1.00, 0.20}, // 2/2, 2/10
 	"mac-address":         {1.00, 1.00}, // 16/16, 16/16
-	"passport-number":     {1.00, 0.33}, // 6/6, 6/18: values before "pasaporte" are not read
+	"passport-number":     {1.00, 0.33}, // 6/6, 6/18: values before "pasaporte" ("AAA123456 es mi número de pasaporte") are not read: a label-anchored finder sees only what follows its keyword, and the engine takes one keyword finder per type
 	"phone-number":        {0.95, 0.95}, // 39/41, 39/41: the corpus labels "… one is +91 4155 550132" and "… one is 91-415-555-0132" both ways (two leniency settings), so one row of each pair counts against us; "US: 415-555-0132" has no context word and "is415-555-0132" no word boundary
 	"pl-pesel":            {1.00, 0.14}, // 1/1, 1/7
-	"se-personnummer":     {1.00, 0.30}, // 4/4, 4/13
-	"sg-nric":             {1.00, 0.16}, // 2/2, 2/12
-	"tr-tckn":             {1.00, 0.30}, // 4/4, 4/13
+	"se-personnummer":     {1.00, 0.38}, // 5/5, 5/13 (was 4/13; a value glued to a word, "is199003052397", now counts): the rest are bare rows
+	"sg-nric":             {1.00, 0.16}, // 2/2, 2/12: bare rows ("S9108268C T7572225C"); "my fin is g3300299L" fails the FIN check letter (N)
+	"tr-tckn":             {1.00, 0.30}, // 4/4, 4/13: "Birinci kişi: 10000000146, ikinci kişi: …" has no id word
 	"uk-driving-licence":  {1.00, 0.09}, // 1/1, 1/11
-	"uk-nhs-number":       {1.00, 0.00}, // 0/0, 0/3: bare rows only
-	"uk-nino":             {1.00, 0.40}, // 2/2, 2/5
-	"uk-passport":         {1.00, 0.33}, // 2/2, 2/6
-	"us-dea-number":       {1.00, 0.00}, // 0/0, 0/4: no "DEA" context in the rows
-	"us-driver-license":   {1.00, 0.36}, // 4/4, 4/11
-	"us-itin":             {0.75, 0.33}, // 3/4, 3/9: a count-only row holds two valid ITIN forms
+	"uk-nhs-number":       {1.00, 0.00}, // 0/0, 0/3: bare rows only ("221 395 1837" is a US phone number's shape)
+	"uk-nino":             {1.00, 0.40}, // 2/2, 2/5: bare rows ("AA 12 34 56 B")
+	"uk-passport":         {1.00, 0.33}, // 2/2, 2/6: the second value of "Passports: AB1234567 and XY9876543" (a label-anchored finder reads the value right after its label)
+	"us-dea-number":       {1.00, 0.25}, // 1/1, 1/4 (was 0/4; "certificate number"/"medical license" are context now): "GL0285191 EU4488929" is bare
+	"us-driver-license":   {1.00, 0.36}, // 4/4, 4/11: a row of six bare numbers; "AA1B2**9ABA7" is masked
+	"us-itin":             {0.75, 0.33}, // 3/4, 3/9: a count-only row holds two valid ITIN forms but counts one; "911-701234 91170-1234" is bare
 	"us-mbi":              {1.00, 0.50}, // 4/4, 4/8
-	"us-npi":              {1.00, 0.44}, // 4/4, 4/9
-	"us-passport":         {1.00, 0.50}, // 5/5, 5/10
-	"za-id":               {1.00, 0.25}, // 3/3, 3/12
+	"us-npi":              {1.00, 0.44}, // 4/4, 4/9: bare rows ("1234 567 893")
+	"us-passport":         {1.00, 0.50}, // 5/5, 5/10: "my passport number is hi bye hello 912803456" (words between label and value)
+	"za-id":               {1.00, 0.33}, // 4/4, 4/12 (was 3/12; "permanent resident" is context now): the rest are bare rows
 }
