@@ -14,7 +14,7 @@ fi
 for m in proto extproc analytics registry e2e dlpbench; do
   echo "lint: $m" >&2
   (cd "$m" && go vet ./... && go vet -tags integration ./... && GOWORK=off go vet ./... \
-    && ../bin/golangci-lint run --build-tags integration ./...)
+    && ../bin/golangci-lint run --allow-parallel-runners --build-tags integration ./...)
 done
 unformatted=$(gofmt -l extproc analytics registry e2e dlpbench)
 if [ -n "$unformatted" ]; then
