@@ -4,6 +4,7 @@
 //	portcullis scan --jsonl       read {"text": "..."} lines on stdin, write
 //	                              {"findings":[{"type","start","end"}]} lines
 //	                              (byte offsets into the UTF-8 text)
+//	portcullis openapi import     Swagger/OpenAPI → MCP tools (JSON summary)
 //	portcullis persona compile    role description → default-deny profile
 //	portcullis persona diff       catalog persona → compiled profile, for review
 package main
@@ -37,13 +38,16 @@ const usage = `usage: portcullis <command> [flags]
 commands:
   detectors        list the sensitive-data detector types
   scan --jsonl     scan {"text": "..."} lines from stdin, one result line per input line
+  openapi import [--dry-run] [--include SEL] [--exclude SEL] [--catalog DIR --server NAME --url URL --owner WHO] FILE|DIR...
+                   generate MCP tools from Swagger 2.0 / OpenAPI 3.x; print a JSON summary
+                   (and, without --dry-run, register the generated server in the catalog)
   persona compile [--catalog DIR] [--json] DESCRIPTION
                    compile a role description into a default-deny profile over the catalog
   persona diff --persona NAME [--catalog DIR] [--json] DESCRIPTION
                    the reviewable change from a catalog persona to the compiled profile`
 
 // Main runs one command.
-func Main(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return errors.New("no command")
@@ -53,6 +57,8 @@ func Main(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.W
 		return detectors(stdout)
 	case "persona":
 		return personaCmd(args[1:], stdout, stderr)
+	case "openapi":
+		return openapiCmd(ctx, args[1:], stdout, stderr, isTerminal(stderr))
 	case "scan":
 		fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -129,4 +135,15 @@ func scanJSONL(r io.Reader, w io.Writer) error {
 		return err
 	}
 	return out.Flush()
+}
+
+// isTerminal reports whether w is a character device (a progress bar is
+// drawn only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

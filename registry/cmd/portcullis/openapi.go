@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/portcullis/portcullis/registry/catalog"
+	"github.com/portcullis/portcullis/registry/openapi"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// importSummary is what `openapi import` prints: per document what was found,
+// generated and skipped (with reasons), and the totals.
+type importSummary struct {
+	DryRun    bool              `json:"dry_run"`
+	Documents []documentSummary `json:"documents"`
+	Totals    openapi.Summary   `json:"totals"`
+	Ignored   []string          `json:"ignored,omitempty"`
+	Written   []string          `json:"written,omitempty"`
+}
+
+type documentSummary struct {
+	File     string          `json:"file"`
+	Spec     string          `json:"spec"`
+	Title    string          `json:"title,omitempty"`
+	Summary  openapi.Summary `json:"summary"`
+	Tools    []toolSummary   `json:"tools"`
+	Skipped  []openapi.Skip  `json:"skipped,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
+}
+
+type toolSummary struct {
+	Name      string `json:"name"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Risk      string `json:"risk"`
+	RateLimit int    `json:"rate_limit_per_hour"`
+}
+
+// openapiCmd runs `portcullis openapi import`.
+func openapiCmd(ctx context.Context, args []string, stdout, stderr io.Writer, isTerminal bool) error {
+	if len(args) == 0 || args[0] != "import" {
+		return errors.New(`openapi: want "openapi import [--dry-run] FILE|DIR..."`)
+	}
+	fs := flag.NewFlagSet("openapi import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dryRun := fs.Bool("dry-run", false, "only print what would be generated")
+	var include, exclude listFlag
+	fs.Var(&include, "include", "select operations: operationId, tag:NAME or \"METHOD /path/glob\" (repeatable; default all)")
+	fs.Var(&exclude, "exclude", "drop operations, same syntax (repeatable)")
+	prefix := fs.String("prefix", "", "prefix for every tool name")
+	dir := fs.String("catalog", DefaultCatalog, "catalog directory the generated server is registered in (not with --dry-run)")
+	server := fs.String("server", "", "name of the generated server in the catalog (default: from the document title)")
+	url := fs.String("url", "", "URL the generated MCP server is served at (required without --dry-run)")
+	owner := fs.String("owner", "", "owner of the generated server (required without --dry-run)")
+	env := fs.String("environment", "dev", "environment label of the generated server (prod or dev)")
+	credRef := fs.String("credential-ref", "", "reference of the REST API credential (secret://NAME/KEY, file:/path, env:NAME)")
+	credHeader := fs.String("credential-header", "authorization", "header the REST API credential goes in")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("openapi import: a file or directory is required")
+	}
+	if !*dryRun && (*url == "" || *owner == "") {
+		return errors.New("openapi import: --url and --owner are required to register the generated server (or use --dry-run)")
+	}
+	opts := openapi.Options{Include: include, Exclude: exclude, NamePrefix: *prefix}
+	if isTerminal {
+		opts.Progress = progressBar(stderr)
+	}
+	res, err := openapi.Import(ctx, fs.Args(), opts)
+	if isTerminal {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	sum := importSummary{DryRun: *dryRun, Totals: res.Totals, Ignored: res.Ignored}
+	for _, d := range res.Documents {
+		ds := documentSummary{File: d.File, Spec: d.Spec, Title: d.Title, Summary: d.Summary, Skipped: d.Skipped, Warnings: d.Warnings, Tools: []toolSummary{}}
+		for _, t := range d.Tools {
+			ds.Tools = append(ds.Tools, toolSummary{Name: t.Name, Method: t.Request.Method, Path: t.Request.Path, Risk: t.Risk.Level, RateLimit: t.RateLimitPerHour})
+		}
+		sum.Documents = append(sum.Documents, ds)
+	}
+	if !*dryRun {
+		for _, d := range res.Documents {
+			name := *server
+			if name == "" || len(res.Documents) > 1 {
+				name = serverName(d)
+			}
+			path, err := writeServer(*dir, name, *url, *owner, *env, *credHeader, *credRef, d)
+			if err != nil {
+				return err
+			}
+			sum.Written = append(sum.Written, path)
+		}
+		// The catalog must still load: a generated server that breaks it is
+		// an error, not a silent half-registration.
+		if _, err := catalog.LoadDir(*dir); err != nil {
+			return fmt.Errorf("catalog %s no longer loads after the import: %w", *dir, err)
+		}
+	}
+	return writeJSON(stdout, sum)
+}
+
+// progressBar draws "[#####     ] 12/120 operations  file" on a terminal.
+func progressBar(w io.Writer) func(openapi.Progress) {
+	return func(p openapi.Progress) {
+		const width = 30
+		filled := 0
+		if p.Operations > 0 {
+			filled = p.Done * width / p.Operations
+		}
+		fmt.Fprintf(w, "\r[%s%s] %d/%d operations  %s\033[K", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.Done, p.Operations, filepath.Base(p.File))
+	}
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// serverName derives a catalog server name from a document.
+func serverName(d *openapi.Document) string {
+	base := d.Title
+	if base == "" {
+		base = strings.TrimSuffix(filepath.Base(d.File), filepath.Ext(d.File))
+	}
+	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(base), "-"), "-")
+	if n == "" {
+		n = "generated"
+	}
+	return n
+}
+
+// generated server YAML, in the catalog's layout.
+type genServer struct {
+	Name        string    `yaml:"name"`
+	Description string    `yaml:"description,omitempty"`
+	URL         string    `yaml:"url"`
+	Owner       string    `yaml:"owner"`
+	Environment string    `yaml:"environment"`
+	Auth        genAuth   `yaml:"auth"`
+	Tags        []string  `yaml:"tags,omitempty"`
+	Tools       []genTool `yaml:"tools"`
+}
+
+type genAuth struct {
+	Kind          string `yaml:"kind"`
+	Header        string `yaml:"header,omitempty"`
+	CredentialRef string `yaml:"credential_ref,omitempty"`
+}
+
+type genTool struct {
+	Name        string         `yaml:"name"`
+	Description string         `yaml:"description"`
+	Operation   string         `yaml:"operation"`
+	Risk        string         `yaml:"risk"`
+	InputSchema map[string]any `yaml:"input_schema"`
+}
+
+// writeServer registers a generated server as servers/NAME.yaml in the
+// catalog directory, replacing an earlier import of the same name.
+func writeServer(dir, name, url, owner, env, header, credRef string, d *openapi.Document) (string, error) {
+	auth := genAuth{Kind: "none"}
+	if credRef != "" {
+		auth = genAuth{Kind: "header", Header: header, CredentialRef: credRef}
+	}
+	s := genServer{Name: name, Description: strings.TrimSpace("Generated from " + filepath.Base(d.File) + " (" + d.Title + ")"),
+		URL: url, Owner: owner, Environment: env, Auth: auth, Tags: []string{"generated", "openapi"}}
+	for _, t := range d.Tools {
+		s.Tools = append(s.Tools, genTool{Name: t.Name, Description: t.Description, Operation: operationOf(t.Request.Method),
+			Risk: t.Risk.Level, InputSchema: t.InputSchema})
+	}
+	out, err := yaml.Marshal(map[string]any{"servers": []genServer{s}})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "servers", name+".yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append([]byte("# Generated by `portcullis openapi import`; re-run the import to update.\n"), out...), 0o644); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}
+
+// operationOf maps an HTTP method to the catalog's operation kind.
+func operationOf(method string) string {
+	switch strings.ToUpper(method) {
+	case "GET", "HEAD", "OPTIONS":
+		return string(catalog.OpRead)
+	case "DELETE":
+		return string(catalog.OpDelete)
+	}
+	return string(catalog.OpWrite)
+}
