@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -33,16 +32,6 @@ func requireEnv(t *testing.T, name string) string {
 		t.Fatalf("%s is not set: this test needs the real service (run it through `make e2e` or `make test`, which start Kafka and ClickHouse with scripts/services.sh)", name)
 	}
 	return v
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func suffix() string {
