@@ -1,7 +1,10 @@
 package dlp
 
 import (
+	"fmt"
+
 	"encoding/base64"
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"strings"
 	"testing"
 )
@@ -94,4 +97,21 @@ func testEngine(t testing.TB) *Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// BenchmarkScanDeep is ScanDeep on the benchmark bodies, to compare with
+// BenchmarkScan (the decoding passes' cost on bodies without encodings).
+func BenchmarkScanDeep(b *testing.B) {
+	e := testEngine(b)
+	for _, kw := range []bool{false, true} {
+		body := dlptest.JSONBody(64<<10, kw)
+		b.Run(fmt.Sprintf("64KiB/keywords=%v", kw), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			var dst []Finding
+			for b.Loop() {
+				dst = e.ScanDeep(body, dst[:0])
+			}
+		})
+	}
 }
