@@ -6,6 +6,7 @@ BINARIES := \
 	analytics/cmd/portcullis-analytics \
 	registry/cmd/portcullis-example-mcp \
 	registry/cmd/portcullis \
+	registry/cmd/portcullis-registry \
 	e2e/cmd/portcullis-stack \
 	e2e/cmd/portcullis-demo
 

@@ -24,6 +24,7 @@ type Catalog struct {
 	byPerson map[string]*Persona
 	tools    []*Tool
 	byTool   map[ToolID]*Tool
+	policy   policySet
 	version  string
 }
 
@@ -506,6 +507,7 @@ func (l *loader) build() (*Catalog, error) {
 		c.byPerson[p.Name] = p
 		c.personas = append(c.personas, p)
 	}
+	l.buildPolicy(c)
 	if err := is.err(); err != nil {
 		return nil, err
 	}
@@ -517,7 +519,11 @@ func (l *loader) build() (*Catalog, error) {
 		Servers  []*Server  `json:"servers"`
 		Skills   []*Skill   `json:"skills"`
 		Personas []*Persona `json:"personas"`
-	}{c.servers, c.skills, c.personas})
+		// Omitted when empty, so catalogs without them keep their versions.
+		Agents       []*Agent      `json:"agents,omitempty"`
+		DataPolicies []*DataPolicy `json:"data_policies,omitempty"`
+		Settings     *Settings     `json:"settings,omitempty"`
+	}{c.servers, c.skills, c.personas, c.policy.agents, c.policy.dataPolicies, c.policy.settings})
 	return c, nil
 }
 

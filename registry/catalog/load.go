@@ -134,6 +134,7 @@ type loader struct {
 	servers  []*rawServer
 	skills   []*rawSkill
 	personas []*rawPersona
+	policy   rawPolicy
 }
 
 func newLoader() *loader { return &loader{} }
@@ -187,6 +188,10 @@ func (l *loader) parseFile(name string, raw []byte) {
 			"servers":  func(n *yaml.Node, p string) { d.list(n, p, d.server) },
 			"skills":   func(n *yaml.Node, p string) { d.list(n, p, d.skill) },
 			"personas": func(n *yaml.Node, p string) { d.list(n, p, d.persona) },
+			// Filter policy beyond the catalog proper (policy.go).
+			"agents":        func(n *yaml.Node, p string) { d.list(n, p, d.agent) },
+			"data_policies": func(n *yaml.Node, p string) { d.list(n, p, d.dataPolicy) },
+			"settings":      d.settings,
 		}, nil)
 	}
 }
@@ -477,6 +482,7 @@ func (d *fileDec) persona(n *yaml.Node, p string) {
 		"add_tools":    func(v *yaml.Node, fp string) { d.refs(v, fp, &rp.add) },
 		"remove_tools": func(v *yaml.Node, fp string) { d.refs(v, fp, &rp.remove) },
 		"data_policy":  func(v *yaml.Node, fp string) { d.str(v, fp, &pe.DataPolicy) },
+		"deny_methods": func(v *yaml.Node, fp string) { d.strs(v, fp, &pe.DenyMethods) },
 	}, []string{"name"})
 	if !ok {
 		return

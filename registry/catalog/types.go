@@ -213,6 +213,8 @@ type Persona struct {
 	AddTools    []ToolID `json:"add_tools,omitempty"`
 	RemoveTools []ToolID `json:"remove_tools,omitempty"`
 	DataPolicy  string   `json:"data_policy,omitempty"`
+	// DenyMethods are JSON-RPC methods refused outright ("resources/read").
+	DenyMethods []string `json:"deny_methods,omitempty"`
 	Pos         Position `json:"-"`
 }
 
