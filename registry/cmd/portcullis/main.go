@@ -5,6 +5,9 @@
 //	                              {"findings":[{"type","start","end"}]} lines
 //	                              (byte offsets into the UTF-8 text)
 //	portcullis openapi import     Swagger/OpenAPI → MCP tools (JSON summary)
+//	portcullis registry apply     catalog directory → registry (Connect API)
+//	portcullis registry get       objects and snapshots from the registry
+//	portcullis policy promote     pre-production → production
 //	portcullis persona compile    role description → default-deny profile
 //	portcullis persona diff       catalog persona → compiled profile, for review
 package main
@@ -41,6 +44,12 @@ commands:
   openapi import [--dry-run] [--include SEL] [--exclude SEL] [--catalog DIR --server NAME --url URL --owner WHO] FILE|DIR...
                    generate MCP tools from Swagger 2.0 / OpenAPI 3.x; print a JSON summary
                    (and, without --dry-run, register the generated server in the catalog)
+  registry apply [--url URL] [--token-file F] [--environment preprod] [--prune] [--dry-run] DIR
+                   validate a catalog directory and write it to the registry
+  registry get [--url URL] [--token-file F] [--environment preprod] KIND [NAME]
+                   print servers, skills, personas, agents, data-policies, settings or snapshot
+  policy promote [--from preprod] [--to prod] [--from-version V]
+                   copy the reviewed pre-production policy set to production
   persona compile [--catalog DIR] [--json] DESCRIPTION
                    compile a role description into a default-deny profile over the catalog
   persona diff --persona NAME [--catalog DIR] [--json] DESCRIPTION
@@ -57,6 +66,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return detectors(stdout)
 	case "persona":
 		return personaCmd(args[1:], stdout, stderr)
+	case "registry":
+		return registryCmd(ctx, args[1:], stdout, stderr)
+	case "policy":
+		return policyCmd(ctx, args[1:], stdout, stderr)
 	case "openapi":
 		return openapiCmd(ctx, args[1:], stdout, stderr, isTerminal(stderr))
 	case "scan":
