@@ -7,6 +7,7 @@ BINARIES := \
 	registry/cmd/portcullis-example-mcp \
 	registry/cmd/portcullis \
 	registry/cmd/portcullis-registry \
+	registry/cmd/portcullis-openapi-server \
 	e2e/cmd/portcullis-stack \
 	e2e/cmd/portcullis-demo
 
