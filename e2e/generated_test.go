@@ -118,10 +118,11 @@ func TestGeneratedServerThroughFilter(t *testing.T) {
 	policyPath := filepath.Join(dir, "policy.yaml")
 	pol := fmt.Sprintf(`
 environment: test
-upstreams: [{name: petstore}]
+# envoy.yaml's persona routes name their upstream "helpdesk" (no shadow MCP).
+upstreams: [{name: helpdesk}]
 personas:
   - name: support-agent
-    upstream: petstore
+    upstream: helpdesk
     tools: [listPets, showPetById]
 agents:
   - {id: pet-bot, subject: carol, persona: support-agent, key_sha256: %s}

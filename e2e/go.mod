@@ -10,6 +10,7 @@ replace (
 )
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/ClickHouse/clickhouse-go/v2 v2.25.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/portcullis/portcullis/analytics v0.0.0

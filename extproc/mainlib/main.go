@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/portcullis/portcullis/extproc/internal/filter"
 	"github.com/portcullis/portcullis/extproc/internal/kafka"
 	"github.com/portcullis/portcullis/extproc/internal/policy"
+	"github.com/portcullis/portcullis/extproc/internal/registryfeed"
 	"github.com/portcullis/portcullis/extproc/internal/server"
 	"github.com/portcullis/portcullis/extproc/internal/spool"
 	"github.com/portcullis/portcullis/extproc/internal/verdict"
@@ -35,10 +37,23 @@ import (
 const (
 	DefaultListen   = "127.0.0.1:9002"
 	DefaultSpoolDir = "portcullis-spool"
+	// DefaultRegistryInitialTimeout bounds how long a filter following the
+	// registry waits for its first snapshot before falling back to the
+	// cached one (and failing when there is none).
+	DefaultRegistryInitialTimeout = 30 * time.Second
+	// DefaultRegistryCacheName is the cached snapshot's file name in the
+	// spool directory when -registry-cache is not set.
+	DefaultRegistryCacheName = "registry-snapshot.json"
 )
 
 type config struct {
 	policyPath     string
+	registryURL    string
+	registryToken  string // file
+	registryEnv    string
+	registryCache  string
+	registryWait   time.Duration
+	secretsDir     string
 	listen         string
 	brokers        string
 	decisionsTopic string
@@ -57,7 +72,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("portcullis-extproc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	fs.StringVar(&c.policyPath, "config", "", "policy file (personas, agents, upstreams); required")
+	fs.StringVar(&c.policyPath, "config", "", "static policy file (personas, agents, upstreams); exactly one of -config and -registry-url")
+	fs.StringVar(&c.registryURL, "registry-url", "", "registry base URL (e.g. http://registry:8080) whose policy snapshots the filter follows; exactly one of -config and -registry-url")
+	fs.StringVar(&c.registryToken, "registry-token-file", "", "file holding the bearer token (role filter) presented to the registry")
+	fs.StringVar(&c.registryEnv, "registry-environment", registryfeed.DefaultEnvironment, "registry environment followed: prod or preprod")
+	fs.StringVar(&c.registryCache, "registry-cache", "", "file keeping the last applied registry snapshot, used at start when the registry is down (default: <spool-dir>/"+DefaultRegistryCacheName+")")
+	fs.DurationVar(&c.registryWait, "registry-initial-timeout", DefaultRegistryInitialTimeout, "how long to wait for the registry's first snapshot before starting from the cache (no cache: fail)")
+	fs.StringVar(&c.secretsDir, "secrets-dir", registryfeed.DefaultSecretsDir, "directory of mounted secrets: a registry credential reference secret://NAME/KEY is read from <dir>/NAME/KEY")
 	fs.StringVar(&c.listen, "listen", DefaultListen, "ext_proc gRPC listen address")
 	fs.StringVar(&c.brokers, "kafka-brokers", "", "comma-separated Kafka seed brokers; required")
 	fs.StringVar(&c.decisionsTopic, "decisions-topic", kafka.DefaultDecisionsTopic, "topic receiving decision events")
@@ -84,8 +105,17 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return err
 	}
 	var errs []error
-	if c.policyPath == "" {
-		errs = append(errs, errors.New("-config is required"))
+	switch {
+	case c.policyPath == "" && c.registryURL == "":
+		errs = append(errs, errors.New("-config or -registry-url is required"))
+	case c.policyPath != "" && c.registryURL != "":
+		errs = append(errs, errors.New("-config and -registry-url are exclusive: the policy comes from a file or from the registry"))
+	}
+	if c.registryEnv != "prod" && c.registryEnv != "preprod" {
+		errs = append(errs, fmt.Errorf("-registry-environment: %q is not prod or preprod", c.registryEnv))
+	}
+	if c.registryWait <= 0 {
+		errs = append(errs, errors.New("-registry-initial-timeout must be positive"))
 	}
 	if c.brokers == "" {
 		errs = append(errs, errors.New("-kafka-brokers is required"))
@@ -99,6 +129,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if c.registryCache == "" {
+		c.registryCache = filepath.Join(c.spoolDir, DefaultRegistryCacheName)
 	}
 	if c.instance == "" {
 		h, err := os.Hostname()
@@ -120,9 +153,31 @@ func newLogger(w io.Writer, level zapcore.Level) *zap.Logger {
 }
 
 func run(ctx context.Context, c config, log *zap.Logger) error {
-	pol, err := policy.Load(c.policyPath)
-	if err != nil {
-		return err
+	var pol *policy.Policy
+	var token string
+	if c.registryURL == "" {
+		p, err := policy.Load(c.policyPath)
+		if err != nil {
+			return err
+		}
+		pol = p
+	} else {
+		// Until the first snapshot arrives the engine holds an empty
+		// policy, which refuses everything; nothing is served before then.
+		p, err := policy.Compile(policy.File{})
+		if err != nil {
+			return err
+		}
+		pol = p
+		if c.registryToken != "" {
+			b, err := os.ReadFile(c.registryToken)
+			if err != nil {
+				return fmt.Errorf("-registry-token-file: %w", err)
+			}
+			if token = strings.TrimSpace(string(b)); token == "" {
+				return fmt.Errorf("-registry-token-file: %s is empty", c.registryToken)
+			}
+		}
 	}
 	sp, err := spool.Open(c.spoolDir, spool.Options{MaxBytes: c.spoolMaxBytes})
 	if err != nil {
@@ -157,17 +212,6 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	feed := kafka.NewVerdictFeed(consumer, cache, log)
 	engine := filter.NewEngine(pol, filter.Options{Verdicts: cache, Admit: emitter.Admit})
 
-	lis, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return err
-	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, emitter))
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(gs, hs)
-	log.Info("portcullis-extproc serving", zap.String("listen", lis.Addr().String()), zap.String("instance", c.instance),
-		zap.String("environment", pol.Environment), zap.Int64("spool_pending_bytes", sp.Stats().PendingBytes))
-
 	// Background loops outlive the gRPC server by the grace period so that
 	// the last decisions are delivered.
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -175,6 +219,34 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	g, gctx := errgroup.WithContext(bgCtx)
 	g.Go(func() error { return emitter.Run(gctx) })
 	g.Go(func() error { return feed.Run(gctx) })
+	if c.registryURL != "" {
+		rf, err := registryfeed.New(c.registryURL, engine, registryfeed.Options{
+			Environment: c.registryEnv, Token: token, SecretsDir: c.secretsDir, CacheFile: c.registryCache, Logger: log,
+		})
+		if err != nil {
+			bgCancel()
+			return errors.Join(err, g.Wait())
+		}
+		g.Go(func() error { return rf.Run(gctx) })
+		if err := awaitPolicy(ctx, rf, c.registryWait, log); err != nil || ctx.Err() != nil {
+			bgCancel()
+			return errors.Join(err, g.Wait())
+		}
+	}
+
+	lis, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		bgCancel()
+		return errors.Join(err, g.Wait())
+	}
+	gs := grpc.NewServer()
+	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, emitter))
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	log.Info("portcullis-extproc serving", zap.String("listen", lis.Addr().String()), zap.String("instance", c.instance),
+		zap.String("environment", engine.Policy().Environment), zap.String("policy_version", engine.Policy().Version),
+		zap.Int64("spool_pending_bytes", sp.Stats().PendingBytes))
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- gs.Serve(lis) }()
 
@@ -210,4 +282,26 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	log.Info("portcullis-extproc stopped", zap.Uint64("emitted", st.Emitted), zap.Uint64("delivered", st.Delivered),
 		zap.Uint64("spooled", st.Spool.NextSeq-1-st.Spool.Acked))
 	return err
+}
+
+// awaitPolicy waits for the registry's first snapshot; after timeout it
+// starts from the cached snapshot instead, and fails when there is none
+// (fail closed: the filter never serves without a policy). It returns nil
+// without a policy only when ctx is done.
+func awaitPolicy(ctx context.Context, rf *registryfeed.Feed, timeout time.Duration, log *zap.Logger) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-rf.Ready():
+		return nil
+	case <-t.C:
+	}
+	if err := rf.LoadCache(); err != nil {
+		return fmt.Errorf("no policy: the registry sent no usable snapshot within -registry-initial-timeout %s, and no cached snapshot: %w", timeout, err)
+	}
+	log.Warn("registry unreachable at start; serving the cached snapshot until it answers",
+		zap.String("policy_version", rf.Status().Version), zap.Uint64("policy_revision", rf.Status().Revision))
+	return nil
 }

@@ -57,7 +57,7 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}, {4, "finding_direction_action"}}
+		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}, {4, "finding_direction_action"}, {5, "policy_version"}}
 		if !reflect.DeepEqual(applied, want) {
 			t.Fatalf("run %d: applied = %v, want %v", run, applied, want)
 		}
@@ -66,8 +66,8 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 {
-		t.Fatalf("schema_migrations has %d rows after two runs, want 4 (a second run records nothing)", n)
+	if n != 5 {
+		t.Fatalf("schema_migrations has %d rows after two runs, want 5 (a second run records nothing)", n)
 	}
 
 	// The tables exist with the engine and keys the SQL promises; on a
@@ -131,6 +131,7 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	for col, want := range map[string]string{
 		"finding_types": "Array(String)", "finding_counts": "Array(UInt32)",
 		"finding_directions": "Array(" + wantType + ")", "finding_actions": "Array(" + wantType + ")",
+		"policy_version": wantType,
 	} {
 		if types[col] != want {
 			t.Errorf("decisions.%s is %s on %s, want %s", col, types[col], sv.Version, want)
@@ -180,7 +181,7 @@ func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
 	var oldCols []string
 	var oldVals []any
 	for i, c := range decisionColumns {
-		if c != "finding_directions" && c != "finding_actions" {
+		if c != "finding_directions" && c != "finding_actions" && c != "policy_version" {
 			oldCols = append(oldCols, c)
 			oldVals = append(oldVals, row.values()[i])
 		}
@@ -206,7 +207,7 @@ func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(applied) != 4 || applied[3] != (AppliedMigration{4, "finding_direction_action"}) {
+	if len(applied) != len(ms) || applied[3] != (AppliedMigration{4, "finding_direction_action"}) {
 		t.Fatalf("applied = %v", applied)
 	}
 
@@ -216,6 +217,9 @@ func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
 	}
 	if got.FindingDirections == nil || len(got.FindingDirections) != 0 || got.FindingActions == nil || len(got.FindingActions) != 0 {
 		t.Fatalf("old row reads finding_directions %#v, finding_actions %#v; want empty arrays", got.FindingDirections, got.FindingActions)
+	}
+	if got.PolicyVersion != "" {
+		t.Fatalf("old row reads policy_version %q; want '' (0005's DEFAULT)", got.PolicyVersion)
 	}
 }
 
@@ -254,7 +258,7 @@ func readDecisionRows(t *testing.T, s *Store) map[string]DecisionRow {
 			&r.Outcome, &r.Reason, &r.FindingTypes, &r.FindingCounts,
 			&r.FindingDirections, &r.FindingActions, &r.LatencyMicros, &r.BytesIn,
 			&r.BytesOut, &r.ClientAddress, &r.Environment, &r.HTTPMethod, &r.HTTPStatus,
-			&r.VerdictID, &r.RequestID, &r.IngestedAt, &r.KafkaPartition, &r.KafkaOffset); err != nil {
+			&r.VerdictID, &r.RequestID, &r.PolicyVersion, &r.IngestedAt, &r.KafkaPartition, &r.KafkaOffset); err != nil {
 			t.Fatal(err)
 		}
 		if _, dup := out[r.EventID]; dup {

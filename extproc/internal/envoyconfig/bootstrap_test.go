@@ -43,8 +43,11 @@ const (
 	extProcClusterName  = "portcullis_extproc"
 	upstreamClusterName = "mcp_upstream"
 	personaMetadataKey  = "x-portcullis-persona"
-	metadataNamespace   = "portcullis"
-	httpOptionsKey      = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+	upstreamMetadataKey = "x-portcullis-upstream"
+	// exampleUpstream is the registered upstream every example route names.
+	exampleUpstream   = "helpdesk"
+	metadataNamespace = "portcullis"
+	httpOptionsKey    = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 )
 
 var examplePersonas = []string{"support-agent", "reporting-agent"}
@@ -403,8 +406,9 @@ func checkPersonaOverride(t *testing.T, pr *extprocv3.ExtProcPerRoute, persona s
 		return
 	}
 	md := pr.GetOverrides().GetGrpcInitialMetadata()
-	if len(md) != 1 || md[0].GetKey() != personaMetadataKey || md[0].GetValue() != persona {
-		t.Errorf("persona %s: grpc_initial_metadata = %v, want [%s: %s]", persona, md, personaMetadataKey, persona)
+	if len(md) != 2 || md[0].GetKey() != personaMetadataKey || md[0].GetValue() != persona ||
+		md[1].GetKey() != upstreamMetadataKey || md[1].GetValue() != exampleUpstream {
+		t.Errorf("persona %s: grpc_initial_metadata = %v, want [%s: %s, %s: %s]", persona, md, personaMetadataKey, persona, upstreamMetadataKey, exampleUpstream)
 	}
 	if pr.GetOverrides().GetProcessingMode() != nil {
 		t.Errorf("persona %s: a per-route processing_mode replaces the whole mode (and drops allow_mode_override semantics); not expected", persona)

@@ -17,7 +17,7 @@ func TestLoadLocal(t *testing.T) {
 		t.Fatalf("routes %+v", l.Routes)
 	}
 	r := l.Routes[0]
-	if r.Prefix != "/p/support-agent/mcp" || r.PrefixRewrite != "/mcp" || r.Metadata[personaMetadataKey] != "support-agent" {
+	if r.Prefix != "/p/support-agent/mcp" || r.PrefixRewrite != "/mcp" || r.Metadata[personaMetadataKey] != "support-agent" || r.Metadata[upstreamMetadataKey] != exampleUpstream {
 		t.Fatalf("route %+v", r)
 	}
 }

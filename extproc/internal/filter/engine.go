@@ -91,6 +91,11 @@ type StreamInfo struct {
 	// RoutePersona is the persona of the virtual endpoint the route belongs
 	// to, when the route says (per-route gRPC metadata); empty otherwise.
 	RoutePersona string
+	// RouteUpstream is the upstream MCP server the route forwards to, when
+	// the route says (per-route gRPC metadata); empty otherwise. A request
+	// whose route names an upstream other than the persona's registered one
+	// is refused (no shadow MCP).
+	RouteUpstream string
 }
 
 // NewExchange starts the state for one HTTP exchange.
@@ -104,6 +109,7 @@ func (e *Engine) NewExchange(info StreamInfo) *Exchange {
 		decision: Decision{
 			ClientAddress: info.ClientAddress,
 			Environment:   p.Environment,
+			PolicyVersion: p.Version,
 			Outcome:       OutcomeAllowed,
 			Reason:        ReasonNoMessage,
 		},

@@ -96,6 +96,18 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 			Details: "portcullis_persona_mismatch",
 		}, OutcomeDenied, ReasonPersonaMismatch)
 	}
+	if ru := x.info.RouteUpstream; ru != "" && ru != up.Name {
+		msg := fmt.Sprintf("upstream %q is not registered (no shadow MCP)", ru)
+		if x.policy.Upstream(ru) != nil {
+			msg = fmt.Sprintf("upstream %q is not registered for persona %q", ru, agent.Persona.Name)
+		}
+		return x.refuse(&Response{
+			Status:  403,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeForbidden, msg, nil),
+			Details: "portcullis_unregistered_upstream",
+		}, OutcomeDenied, ReasonUnregisteredUpstream)
+	}
 	if endOfStream {
 		// No JSON-RPC body will follow (GET stream, DELETE): verdicts are
 		// checked now, and the refusal cannot name a request id.

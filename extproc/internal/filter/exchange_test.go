@@ -445,3 +445,51 @@ func TestDecisionFieldsBounded(t *testing.T) {
 		t.Fatalf("outcome %d", d.Outcome)
 	}
 }
+
+func TestShadowUpstreamRefused(t *testing.T) {
+	for _, tc := range []struct {
+		route, wantMsg string
+		refused        bool
+	}{
+		{"tickets", "", false},
+		{"", "", false}, // the route does not say
+		{"shadow", `upstream \"shadow\" is not registered (no shadow MCP)`, true},
+		{"other", `upstream \"other\" is not registered for persona \"support\"`, true},
+	} {
+		e, _ := newEngine(t)
+		x := e.NewExchange(StreamInfo{RoutePersona: "support", RouteUpstream: tc.route})
+		act := x.RequestHeaders(postHeaders(testKey), false)
+		d := x.Finish()
+		if !tc.refused {
+			if act.Respond != nil || d.Reason == ReasonUnregisteredUpstream {
+				t.Fatalf("route %q refused: %+v", tc.route, act.Respond)
+			}
+			continue
+		}
+		if act.Respond == nil || act.Respond.Status != 403 || act.Respond.Details != "portcullis_unregistered_upstream" {
+			t.Fatalf("route %q: got %+v", tc.route, act)
+		}
+		body := string(act.Respond.Body)
+		if !strings.Contains(body, `"code":-32001`) || !strings.Contains(body, tc.wantMsg) {
+			t.Fatalf("route %q: body %s", tc.route, body)
+		}
+		if d.Outcome != OutcomeDenied || d.Reason != ReasonUnregisteredUpstream || d.Upstream != "tickets" {
+			t.Fatalf("route %q: decision %+v", tc.route, d)
+		}
+	}
+}
+
+func TestDecisionCarriesPolicyVersion(t *testing.T) {
+	e, _ := newEngine(t)
+	p := testPolicy(t)
+	p.Version = "sha256:abc"
+	e.SetPolicy(p)
+	x := e.NewExchange(StreamInfo{})
+	p2 := testPolicy(t)
+	p2.Version = "sha256:def"
+	e.SetPolicy(p2) // the exchange keeps the snapshot it started with
+	x.RequestHeaders(postHeaders(testKey), true)
+	if d := x.Finish(); d.PolicyVersion != "sha256:abc" {
+		t.Fatalf("policy version %q", d.PolicyVersion)
+	}
+}

@@ -97,6 +97,9 @@ const (
 	ReasonAuditUnavailable
 	ReasonSensitiveData
 	ReasonDataFlow
+	// ReasonUnregisteredUpstream: the route names an upstream the policy
+	// does not register for the persona (no shadow MCP).
+	ReasonUnregisteredUpstream
 )
 
 // Finding counts sensitive-data detections of one type, in one direction,
@@ -131,6 +134,9 @@ type Decision struct {
 	HTTPStatus    int
 	VerdictID     string
 	RequestID     string
+	// PolicyVersion is the version of the policy snapshot the exchange was
+	// decided with (policy.Policy.Version).
+	PolicyVersion string
 }
 
 // mediaType returns the lower-case media type of a Content-Type value.

@@ -275,6 +275,7 @@ func toProto(d filter.Decision) *decisionv1.Decision {
 		HttpStatus:    uint32(max(d.HTTPStatus, 0)),
 		VerdictId:     d.VerdictID,
 		RequestId:     d.RequestID,
+		PolicyVersion: d.PolicyVersion,
 	}
 	for _, f := range d.Findings {
 		ev.Findings = append(ev.Findings, &decisionv1.Finding{Type: f.Type, Count: f.Count, Direction: directions[f.Direction], Action: dataActions[f.Action]})
@@ -291,22 +292,23 @@ var outcomes = map[filter.Outcome]decisionv1.Outcome{
 }
 
 var reasons = map[filter.Reason]decisionv1.ReasonCode{
-	filter.ReasonToolGranted:       decisionv1.ReasonCode_REASON_CODE_TOOL_GRANTED,
-	filter.ReasonToolNotGranted:    decisionv1.ReasonCode_REASON_CODE_TOOL_NOT_GRANTED,
-	filter.ReasonMethodPassthrough: decisionv1.ReasonCode_REASON_CODE_METHOD_PASSTHROUGH,
-	filter.ReasonMethodForbidden:   decisionv1.ReasonCode_REASON_CODE_METHOD_FORBIDDEN,
-	filter.ReasonMissingCredential: decisionv1.ReasonCode_REASON_CODE_MISSING_CREDENTIAL,
-	filter.ReasonUnknownCredential: decisionv1.ReasonCode_REASON_CODE_UNKNOWN_CREDENTIAL,
-	filter.ReasonMalformedRequest:  decisionv1.ReasonCode_REASON_CODE_MALFORMED_REQUEST,
-	filter.ReasonBodyTooLarge:      decisionv1.ReasonCode_REASON_CODE_BODY_TOO_LARGE,
-	filter.ReasonVerdictBlock:      decisionv1.ReasonCode_REASON_CODE_VERDICT_BLOCK,
-	filter.ReasonVerdictThrottle:   decisionv1.ReasonCode_REASON_CODE_VERDICT_THROTTLE,
-	filter.ReasonNoMessage:         decisionv1.ReasonCode_REASON_CODE_NO_MESSAGE,
-	filter.ReasonInternalError:     decisionv1.ReasonCode_REASON_CODE_INTERNAL_ERROR,
-	filter.ReasonPersonaMismatch:   decisionv1.ReasonCode_REASON_CODE_PERSONA_MISMATCH,
-	filter.ReasonAuditUnavailable:  decisionv1.ReasonCode_REASON_CODE_AUDIT_UNAVAILABLE,
-	filter.ReasonSensitiveData:     decisionv1.ReasonCode_REASON_CODE_SENSITIVE_DATA,
-	filter.ReasonDataFlow:          decisionv1.ReasonCode_REASON_CODE_DATA_FLOW,
+	filter.ReasonToolGranted:          decisionv1.ReasonCode_REASON_CODE_TOOL_GRANTED,
+	filter.ReasonToolNotGranted:       decisionv1.ReasonCode_REASON_CODE_TOOL_NOT_GRANTED,
+	filter.ReasonMethodPassthrough:    decisionv1.ReasonCode_REASON_CODE_METHOD_PASSTHROUGH,
+	filter.ReasonMethodForbidden:      decisionv1.ReasonCode_REASON_CODE_METHOD_FORBIDDEN,
+	filter.ReasonMissingCredential:    decisionv1.ReasonCode_REASON_CODE_MISSING_CREDENTIAL,
+	filter.ReasonUnknownCredential:    decisionv1.ReasonCode_REASON_CODE_UNKNOWN_CREDENTIAL,
+	filter.ReasonMalformedRequest:     decisionv1.ReasonCode_REASON_CODE_MALFORMED_REQUEST,
+	filter.ReasonBodyTooLarge:         decisionv1.ReasonCode_REASON_CODE_BODY_TOO_LARGE,
+	filter.ReasonVerdictBlock:         decisionv1.ReasonCode_REASON_CODE_VERDICT_BLOCK,
+	filter.ReasonVerdictThrottle:      decisionv1.ReasonCode_REASON_CODE_VERDICT_THROTTLE,
+	filter.ReasonNoMessage:            decisionv1.ReasonCode_REASON_CODE_NO_MESSAGE,
+	filter.ReasonInternalError:        decisionv1.ReasonCode_REASON_CODE_INTERNAL_ERROR,
+	filter.ReasonPersonaMismatch:      decisionv1.ReasonCode_REASON_CODE_PERSONA_MISMATCH,
+	filter.ReasonAuditUnavailable:     decisionv1.ReasonCode_REASON_CODE_AUDIT_UNAVAILABLE,
+	filter.ReasonSensitiveData:        decisionv1.ReasonCode_REASON_CODE_SENSITIVE_DATA,
+	filter.ReasonDataFlow:             decisionv1.ReasonCode_REASON_CODE_DATA_FLOW,
+	filter.ReasonUnregisteredUpstream: decisionv1.ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM,
 }
 
 var directions = map[filter.Direction]decisionv1.Direction{

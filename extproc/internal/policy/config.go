@@ -132,6 +132,13 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// FileVersion is the Version of a policy read from a static file: "file:"
+// and the lower-case hex SHA-256 of its content.
+func FileVersion(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return "file:" + hex.EncodeToString(sum[:])
+}
+
 // Load reads, validates and compiles a policy file.
 func Load(path string) (*Policy, error) {
 	raw, err := os.ReadFile(path)
@@ -142,6 +149,7 @@ func Load(path string) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	p.Version = FileVersion(raw)
 	return p, nil
 }
 

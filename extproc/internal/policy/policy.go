@@ -9,6 +9,11 @@ import (
 // Policy is a compiled, immutable policy snapshot. It is safe for concurrent
 // use.
 type Policy struct {
+	// Version identifies the snapshot in every decision: the registry
+	// snapshot's content hash ("sha256:<hex>") or, for a static file,
+	// "file:<sha256 hex of the file>". Compile leaves it empty; whoever
+	// compiles a policy sets it before sharing it (Load does for files).
+	Version      string
 	Environment  string
 	MaxBodyBytes int
 	MaxJSONDepth int
@@ -111,6 +116,10 @@ func (per *Persona) Forbids(method string) bool {
 	_, ok := per.denyMethods[method]
 	return ok
 }
+
+// Upstream returns the named upstream, or nil when the policy does not
+// register it.
+func (p *Policy) Upstream(name string) *Upstream { return p.upstreams[name] }
 
 // Persona returns the named persona, or nil.
 func (p *Policy) Persona(name string) *Persona { return p.personas[name] }

@@ -32,6 +32,12 @@ type Emitter interface {
 // (ExtProcPerRoute.overrides.grpc_initial_metadata).
 const PersonaMetadataKey = "x-portcullis-persona"
 
+// UpstreamMetadataKey is the gRPC initial-metadata key a route uses to tell
+// the filter which upstream MCP server (as the policy names it) it forwards
+// to. The filter refuses the request when the upstream is not the persona's
+// registered one (no shadow MCP).
+const UpstreamMetadataKey = "x-portcullis-upstream"
+
 // attributesKey is where Envoy puts the requested attributes.
 const attributesKey = "envoy.filters.http.ext_proc"
 
@@ -89,6 +95,9 @@ func streamInfo(ctx context.Context, req *extprocv3.ProcessingRequest) filter.St
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get(PersonaMetadataKey); len(v) > 0 {
 			info.RoutePersona = v[0]
+		}
+		if v := md.Get(UpstreamMetadataKey); len(v) > 0 {
+			info.RouteUpstream = v[0]
 		}
 	}
 	if attrs := req.GetAttributes()[attributesKey]; attrs != nil {

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/portcullis/portcullis/extproc/internal/filter"
 )
@@ -65,5 +67,16 @@ func TestMutationsAndImmediateResponse(t *testing.T) {
 	ir := imm.GetImmediateResponse()
 	if ir.GetStatus().GetCode() != 401 || string(ir.GetBody()) != "{}" || ir.GetDetails() != "d" || ir.GetHeaders().GetSetHeaders()[0].GetHeader().GetKey() != "www-authenticate" {
 		t.Fatalf("immediate %v", ir)
+	}
+}
+
+func TestStreamInfoFromRouteMetadata(t *testing.T) {
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(PersonaMetadataKey, "support-agent", UpstreamMetadataKey, "helpdesk"))
+	info := streamInfo(ctx, &extprocv3.ProcessingRequest{})
+	if info.RoutePersona != "support-agent" || info.RouteUpstream != "helpdesk" {
+		t.Fatalf("got %+v", info)
+	}
+	if info := streamInfo(context.Background(), &extprocv3.ProcessingRequest{}); info.RoutePersona != "" || info.RouteUpstream != "" {
+		t.Fatalf("without metadata: %+v", info)
 	}
 }

@@ -104,3 +104,8 @@ ALTER TABLE decisions
 ALTER TABLE decisions
     ADD COLUMN finding_actions Array(String) DEFAULT []
     AFTER finding_directions;
+-- 0005_policy_version
+-- only if decisions.policy_version is missing
+ALTER TABLE decisions
+    ADD COLUMN policy_version String DEFAULT ''
+    AFTER request_id;

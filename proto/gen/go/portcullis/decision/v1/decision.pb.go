@@ -243,6 +243,9 @@ const (
 	// A sensitive value seen in an earlier tool response was about to flow to
 	// an external sink or from a production to a development server.
 	ReasonCode_REASON_CODE_DATA_FLOW ReasonCode = 16
+	// The route names an upstream MCP server the policy does not register
+	// for the persona (shadow MCP).
+	ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM ReasonCode = 17
 )
 
 // Enum value maps for ReasonCode.
@@ -265,25 +268,27 @@ var (
 		14: "REASON_CODE_AUDIT_UNAVAILABLE",
 		15: "REASON_CODE_SENSITIVE_DATA",
 		16: "REASON_CODE_DATA_FLOW",
+		17: "REASON_CODE_UNREGISTERED_UPSTREAM",
 	}
 	ReasonCode_value = map[string]int32{
-		"REASON_CODE_UNSPECIFIED":        0,
-		"REASON_CODE_TOOL_GRANTED":       1,
-		"REASON_CODE_TOOL_NOT_GRANTED":   2,
-		"REASON_CODE_METHOD_PASSTHROUGH": 3,
-		"REASON_CODE_METHOD_FORBIDDEN":   4,
-		"REASON_CODE_MISSING_CREDENTIAL": 5,
-		"REASON_CODE_UNKNOWN_CREDENTIAL": 6,
-		"REASON_CODE_MALFORMED_REQUEST":  7,
-		"REASON_CODE_BODY_TOO_LARGE":     8,
-		"REASON_CODE_VERDICT_BLOCK":      9,
-		"REASON_CODE_VERDICT_THROTTLE":   10,
-		"REASON_CODE_NO_MESSAGE":         11,
-		"REASON_CODE_INTERNAL_ERROR":     12,
-		"REASON_CODE_PERSONA_MISMATCH":   13,
-		"REASON_CODE_AUDIT_UNAVAILABLE":  14,
-		"REASON_CODE_SENSITIVE_DATA":     15,
-		"REASON_CODE_DATA_FLOW":          16,
+		"REASON_CODE_UNSPECIFIED":           0,
+		"REASON_CODE_TOOL_GRANTED":          1,
+		"REASON_CODE_TOOL_NOT_GRANTED":      2,
+		"REASON_CODE_METHOD_PASSTHROUGH":    3,
+		"REASON_CODE_METHOD_FORBIDDEN":      4,
+		"REASON_CODE_MISSING_CREDENTIAL":    5,
+		"REASON_CODE_UNKNOWN_CREDENTIAL":    6,
+		"REASON_CODE_MALFORMED_REQUEST":     7,
+		"REASON_CODE_BODY_TOO_LARGE":        8,
+		"REASON_CODE_VERDICT_BLOCK":         9,
+		"REASON_CODE_VERDICT_THROTTLE":      10,
+		"REASON_CODE_NO_MESSAGE":            11,
+		"REASON_CODE_INTERNAL_ERROR":        12,
+		"REASON_CODE_PERSONA_MISMATCH":      13,
+		"REASON_CODE_AUDIT_UNAVAILABLE":     14,
+		"REASON_CODE_SENSITIVE_DATA":        15,
+		"REASON_CODE_DATA_FLOW":             16,
+		"REASON_CODE_UNREGISTERED_UPSTREAM": 17,
 	}
 )
 
@@ -367,7 +372,13 @@ type Decision struct {
 	// Id of the verdict that caused a refusal (OUTCOME_BLOCKED).
 	VerdictId string `protobuf:"bytes,22,opt,name=verdict_id,json=verdictId,proto3" json:"verdict_id,omitempty"`
 	// Envoy request id (x-request-id), for joining with access logs.
-	RequestId     string `protobuf:"bytes,23,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,23,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Version of the policy the filter enforced for this exchange: the
+	// registry snapshot's content hash ("sha256:<hex>", see
+	// portcullis.registry.v1.PolicySnapshot.version) when the filter follows
+	// the registry, or "file:<sha256 hex of the file>" for a static policy
+	// file. Empty from filters that predate it.
+	PolicyVersion string `protobuf:"bytes,24,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -563,6 +574,13 @@ func (x *Decision) GetRequestId() string {
 	return ""
 }
 
+func (x *Decision) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
 // Finding counts sensitive-data detections of one type, in one direction,
 // handled by one action.
 type Finding struct {
@@ -640,7 +658,7 @@ var File_portcullis_decision_v1_decision_proto protoreflect.FileDescriptor
 
 const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\n" +
-	"%portcullis/decision/v1/decision.proto\x12\x16portcullis.decision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x06\n" +
+	"%portcullis/decision/v1/decision.proto\x12\x16portcullis.decision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x06\n" +
 	"\bDecision\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12-\n" +
@@ -670,7 +688,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\n" +
 	"verdict_id\x18\x16 \x01(\tR\tverdictId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x17 \x01(\tR\trequestId\"\xb0\x01\n" +
+	"request_id\x18\x17 \x01(\tR\trequestId\x12%\n" +
+	"\x0epolicy_version\x18\x18 \x01(\tR\rpolicyVersion\"\xb0\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\rR\x05count\x12?\n" +
@@ -694,7 +713,7 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\xb7\x04\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\xde\x04\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -714,7 +733,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x1cREASON_CODE_PERSONA_MISMATCH\x10\r\x12!\n" +
 	"\x1dREASON_CODE_AUDIT_UNAVAILABLE\x10\x0e\x12\x1e\n" +
 	"\x1aREASON_CODE_SENSITIVE_DATA\x10\x0f\x12\x19\n" +
-	"\x15REASON_CODE_DATA_FLOW\x10\x10B\xf6\x01\n" +
+	"\x15REASON_CODE_DATA_FLOW\x10\x10\x12%\n" +
+	"!REASON_CODE_UNREGISTERED_UPSTREAM\x10\x11B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (
