@@ -34,7 +34,16 @@ type Config struct {
 	// Defaults to ".".
 	Root string
 	// Policy is the filter's policy file. Defaults to Root/config/personas.yaml.
+	// Ignored when Catalog is set.
 	Policy string
+	// Catalog, when set, runs the registry on this catalog directory
+	// (seeding both environments on first start, kept in StateDir/registry)
+	// and the filter follows the registry's production snapshot instead of
+	// reading Policy.
+	Catalog string
+	// RegistryAddr is the registry's listen address in registry mode.
+	// Defaults to 127.0.0.1:8090.
+	RegistryAddr string
 	// StateDir holds the decision spool and the embedded Kafka's data.
 	// Defaults to Root/tmp/stack.
 	StateDir string
@@ -77,11 +86,13 @@ type Stack struct {
 	cfg     Config
 	Gateway string // base URL of the gateway (dev proxy)
 	Brokers []string
-	cluster *kfake.Cluster
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	errs    []error
+	// RegistryURL and AdminTokenFile are set in registry mode.
+	RegistryURL, AdminTokenFile string
+	cluster                     *kfake.Cluster
+	cancel                      context.CancelFunc
+	wg                          sync.WaitGroup
+	mu                          sync.Mutex
+	errs                        []error
 }
 
 func (c *Config) defaults() error {
@@ -96,6 +107,9 @@ func (c *Config) defaults() error {
 	}
 	if c.KafkaPort == 0 {
 		c.KafkaPort = 39092
+	}
+	if c.RegistryAddr == "" {
+		c.RegistryAddr = "127.0.0.1:8090"
 	}
 	if c.ClickHouseDatabase == "" {
 		c.ClickHouseDatabase = "portcullis"
@@ -180,12 +194,25 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			"-deny-threshold", strconv.Itoa(cfg.DenyThreshold), "-deny-window", cfg.DenyWindow.String(), "-block-for", cfg.BlockFor.String(),
 		}, prefixed(cfg.Logs, "analytics"))
 	})
+	policyArgs := []string{"-config", cfg.Policy}
+	if cfg.Catalog != "" {
+		st, err := s.prepareRegistry(cfg)
+		if err != nil {
+			return nil, errors.Join(err, s.Stop())
+		}
+		if err := s.runRegistry(ctx, cfg, st); err != nil {
+			return nil, fmt.Errorf("registry: %w", errors.Join(err, s.Stop()))
+		}
+		s.RegistryURL, s.AdminTokenFile = "http://"+cfg.RegistryAddr, st.adminToken
+		policyArgs = []string{"-registry-url", s.RegistryURL, "-registry-token-file", st.filterToken,
+			"-registry-environment", "prod", "-secrets-dir", st.secretsDir}
+	}
 	s.goRun("extproc", func() error {
-		return extproc.Main(ctx, []string{
-			"-config", cfg.Policy, "-listen", cfg.ExtProcAddr, "-kafka-brokers", brokers,
+		return extproc.Main(ctx, append(policyArgs,
+			"-listen", cfg.ExtProcAddr, "-kafka-brokers", brokers,
 			"-decisions-topic", cfg.DecisionsTopic, "-verdicts-topic", cfg.VerdictsTopic,
 			"-spool-dir", filepath.Join(cfg.StateDir, "spool"), "-instance", "local-1",
-		}, strings.NewReader(""), io.Discard, prefixed(cfg.Logs, "extproc"))
+		), strings.NewReader(""), io.Discard, prefixed(cfg.Logs, "extproc"))
 	})
 	if err := waitListening(ctx, cfg.ExtProcAddr); err != nil {
 		return nil, fmt.Errorf("extproc did not start: %w", errors.Join(err, s.Stop()))

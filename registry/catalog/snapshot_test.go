@@ -28,7 +28,7 @@ func TestFilterPolicy(t *testing.T) {
 	if w := ups["web"]; len(w.SinkTools) != 3 || w.Credential != nil {
 		t.Errorf("web upstream %+v (a server tagged external-sink makes every tool a sink)", w)
 	}
-	if f := ups["forge"]; f.Credential.ValueFile != "/etc/portcullis/forge-token" {
+	if f := ups["forge"]; f.Credential.ValueFile != "/var/run/secrets/portcullis/forge/token" {
 		t.Errorf("forge credential %+v", f.Credential)
 	}
 	if b := ups["billing"]; b.Credential.Header != "x-api-key" {
