@@ -161,7 +161,11 @@ type HandlerOptions struct {
 
 // Handler serves NewServer over Streamable HTTP at any path.
 func Handler(opts HandlerOptions) http.Handler {
-	srv := NewServer()
+	return serve(NewServer(), opts)
+}
+
+// serve is Handler for srv.
+func serve(srv *mcp.Server, opts HandlerOptions) http.Handler {
 	h := http.Handler(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{JSONResponse: opts.JSONResponse}))
 	if opts.BackendToken != "" {

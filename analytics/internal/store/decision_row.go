@@ -75,6 +75,7 @@ type DecisionRow struct {
 	VerdictID         string
 	RequestID         string
 	PolicyVersion     string    // the enforced policy's version (migration 0005)
+	QuarantinedTools  []string  // tools withheld as rug pulls (migration 0006)
 	IngestedAt        time.Time // whole seconds, UTC
 	KafkaPartition    int32
 	KafkaOffset       int64
@@ -88,8 +89,8 @@ var decisionColumns = []string{
 	"outcome", "reason", "finding_types", "finding_counts",
 	"finding_directions", "finding_actions", "latency_us", "bytes_in",
 	"bytes_out", "client_address", "environment", "http_method", "http_status",
-	"verdict_id", "request_id", "policy_version", "ingested_at", "kafka_partition",
-	"kafka_offset",
+	"verdict_id", "request_id", "policy_version", "quarantined_tools", "ingested_at",
+	"kafka_partition", "kafka_offset",
 }
 
 // NewDecisionRow maps d, read at origin and ingested at ingestedAt, to its
@@ -128,6 +129,7 @@ func NewDecisionRow(d *decisionv1.Decision, origin Origin, ingestedAt time.Time)
 		VerdictID:         d.GetVerdictId(),
 		RequestID:         d.GetRequestId(),
 		PolicyVersion:     d.GetPolicyVersion(),
+		QuarantinedTools:  append(make([]string, 0, len(d.GetQuarantinedTools())), d.GetQuarantinedTools()...),
 		IngestedAt:        ingestedAt.UTC().Truncate(time.Second),
 		KafkaPartition:    origin.Partition,
 		KafkaOffset:       origin.Offset,
@@ -164,7 +166,7 @@ func (r *DecisionRow) values() []any {
 		r.Outcome, r.Reason, r.FindingTypes, r.FindingCounts,
 		r.FindingDirections, r.FindingActions, r.LatencyMicros, r.BytesIn,
 		r.BytesOut, r.ClientAddress, r.Environment, r.HTTPMethod, r.HTTPStatus,
-		r.VerdictID, r.RequestID, r.PolicyVersion, r.IngestedAt, r.KafkaPartition,
-		r.KafkaOffset,
+		r.VerdictID, r.RequestID, r.PolicyVersion, r.QuarantinedTools, r.IngestedAt,
+		r.KafkaPartition, r.KafkaOffset,
 	}
 }

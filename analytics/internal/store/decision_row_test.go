@@ -32,16 +32,17 @@ func fullDecision() *decisionv1.Decision {
 			{Type: "email", Count: 1, Direction: decisionv1.Direction_DIRECTION_RESPONSE, Action: decisionv1.DataAction_DATA_ACTION_REDACTED},
 			{Type: "email", Count: 3, Direction: decisionv1.Direction_DIRECTION_REQUEST, Action: decisionv1.DataAction_DATA_ACTION_MASKED},
 		},
-		Latency:       durationpb.New(1500*time.Microsecond + 700*time.Nanosecond),
-		BytesIn:       512,
-		BytesOut:      2048,
-		ClientAddress: "10.0.0.7:51234",
-		Environment:   "prod",
-		HttpMethod:    "POST",
-		HttpStatus:    403,
-		VerdictId:     "",
-		RequestId:     "req-1",
-		PolicyVersion: "sha256:abc",
+		Latency:          durationpb.New(1500*time.Microsecond + 700*time.Nanosecond),
+		BytesIn:          512,
+		BytesOut:         2048,
+		ClientAddress:    "10.0.0.7:51234",
+		Environment:      "prod",
+		HttpMethod:       "POST",
+		HttpStatus:       403,
+		VerdictId:        "",
+		RequestId:        "req-1",
+		PolicyVersion:    "sha256:abc",
+		QuarantinedTools: []string{"get_ticket", "send_email"},
 	}
 }
 
@@ -79,6 +80,7 @@ func TestNewDecisionRowMapsEveryField(t *testing.T) {
 		HTTPStatus:        403,
 		RequestID:         "req-1",
 		PolicyVersion:     "sha256:abc",
+		QuarantinedTools:  []string{"get_ticket", "send_email"},
 		IngestedAt:        time.Date(2026, 11, 25, 11, 31, 0, 0, time.UTC),
 		KafkaPartition:    2,
 		KafkaOffset:       77,
@@ -86,17 +88,17 @@ func TestNewDecisionRowMapsEveryField(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("row =\n%+v\nwant\n%+v", got, want)
 	}
-	// Every proto field has a column: the proto has 24 fields, time takes two
+	// Every proto field has a column: the proto has 25 fields, time takes two
 	// columns, findings four (one per Finding field), and analytics adds 3
 	// (ingested_at, kafka_partition, kafka_offset).
-	if n := len(decisionColumns); n != 24+1+3+3 {
+	if n := len(decisionColumns); n != 25+1+3+3 {
 		t.Fatalf("%d decision columns", n)
 	}
 	if n := len(got.values()); n != len(decisionColumns) {
 		t.Fatalf("%d values for %d columns", n, len(decisionColumns))
 	}
-	if fields := (&decisionv1.Decision{}).ProtoReflect().Descriptor().Fields().Len(); fields != 24 {
-		t.Fatalf("Decision has %d fields, the decisions table maps 24: add columns with a migration", fields)
+	if fields := (&decisionv1.Decision{}).ProtoReflect().Descriptor().Fields().Len(); fields != 25 {
+		t.Fatalf("Decision has %d fields, the decisions table maps 25: add columns with a migration", fields)
 	}
 	if fields := (&decisionv1.Finding{}).ProtoReflect().Descriptor().Fields().Len(); fields != 4 {
 		t.Fatalf("Finding has %d fields, the decisions table maps 4 (finding_*): add columns with a migration", fields)

@@ -27,7 +27,7 @@ func TestLoadMigrations(t *testing.T) {
 	for _, m := range ms {
 		got = append(got, fmt.Sprintf("%04d_%s", m.version, m.name))
 	}
-	want := []string{"0001_decisions", "0002_verdicts", "0003_dead_letters", "0004_finding_direction_action", "0005_policy_version"}
+	want := []string{"0001_decisions", "0002_verdicts", "0003_dead_letters", "0004_finding_direction_action", "0005_policy_version", "0006_quarantined_tools"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("migrations = %v, want %v", got, want)
 	}

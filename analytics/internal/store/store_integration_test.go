@@ -57,7 +57,7 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}, {4, "finding_direction_action"}, {5, "policy_version"}}
+		want := []AppliedMigration{{1, "decisions"}, {2, "verdicts"}, {3, "dead_letters"}, {4, "finding_direction_action"}, {5, "policy_version"}, {6, "quarantined_tools"}}
 		if !reflect.DeepEqual(applied, want) {
 			t.Fatalf("run %d: applied = %v, want %v", run, applied, want)
 		}
@@ -66,8 +66,8 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 5 {
-		t.Fatalf("schema_migrations has %d rows after two runs, want 5 (a second run records nothing)", n)
+	if n != 6 {
+		t.Fatalf("schema_migrations has %d rows after two runs, want 6 (a second run records nothing)", n)
 	}
 
 	// The tables exist with the engine and keys the SQL promises; on a
@@ -131,7 +131,7 @@ func TestIntegrationMigrateIsIdempotent(t *testing.T) {
 	for col, want := range map[string]string{
 		"finding_types": "Array(String)", "finding_counts": "Array(UInt32)",
 		"finding_directions": "Array(" + wantType + ")", "finding_actions": "Array(" + wantType + ")",
-		"policy_version": wantType,
+		"policy_version": wantType, "quarantined_tools": "Array(String)",
 	} {
 		if types[col] != want {
 			t.Errorf("decisions.%s is %s on %s, want %s", col, types[col], sv.Version, want)
@@ -181,7 +181,7 @@ func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
 	var oldCols []string
 	var oldVals []any
 	for i, c := range decisionColumns {
-		if c != "finding_directions" && c != "finding_actions" && c != "policy_version" {
+		if c != "finding_directions" && c != "finding_actions" && c != "policy_version" && c != "quarantined_tools" {
 			oldCols = append(oldCols, c)
 			oldVals = append(oldVals, row.values()[i])
 		}
@@ -221,6 +221,9 @@ func TestIntegrationMigrationAddsFindingColumnsToExistingTable(t *testing.T) {
 	if got.PolicyVersion != "" {
 		t.Fatalf("old row reads policy_version %q; want '' (0005's DEFAULT)", got.PolicyVersion)
 	}
+	if got.QuarantinedTools == nil || len(got.QuarantinedTools) != 0 {
+		t.Fatalf("old row reads quarantined_tools %#v; want [] (0006's DEFAULT)", got.QuarantinedTools)
+	}
 }
 
 // testDecision returns decision i of a test set: every field set, values
@@ -239,6 +242,9 @@ func testDecision(i int) *decisionv1.Decision {
 		d.Findings = nil
 	}
 	d.VerdictId = fmt.Sprint("v-", i%5)
+	if i%2 == 0 {
+		d.QuarantinedTools = nil
+	}
 	return d
 }
 
@@ -258,7 +264,7 @@ func readDecisionRows(t *testing.T, s *Store) map[string]DecisionRow {
 			&r.Outcome, &r.Reason, &r.FindingTypes, &r.FindingCounts,
 			&r.FindingDirections, &r.FindingActions, &r.LatencyMicros, &r.BytesIn,
 			&r.BytesOut, &r.ClientAddress, &r.Environment, &r.HTTPMethod, &r.HTTPStatus,
-			&r.VerdictID, &r.RequestID, &r.PolicyVersion, &r.IngestedAt, &r.KafkaPartition, &r.KafkaOffset); err != nil {
+			&r.VerdictID, &r.RequestID, &r.PolicyVersion, &r.QuarantinedTools, &r.IngestedAt, &r.KafkaPartition, &r.KafkaOffset); err != nil {
 			t.Fatal(err)
 		}
 		if _, dup := out[r.EventID]; dup {

@@ -20,6 +20,8 @@ type Engine struct {
 	admit    func() error
 	dlp      *dlp.Engine
 	flows    *flow.Tracker
+	// quarantine holds the rug-pulled tools (see Quarantine).
+	quarantine *Quarantine
 }
 
 // Options configure an Engine.
@@ -41,11 +43,14 @@ type Options struct {
 	// Flow bounds the cross-tool flow tracker (sessions, values per
 	// session, TTL); its Key is FlowKey. Zero values are flow's defaults.
 	Flow flow.Options
+	// MaxQuarantined bounds the quarantine of rug-pulled tools (see
+	// Quarantine). Defaults to DefaultMaxQuarantined.
+	MaxQuarantined int
 }
 
 // NewEngine returns an engine enforcing p.
 func NewEngine(p *policy.Policy, opts Options) *Engine {
-	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine}
+	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine, quarantine: newQuarantine(opts.MaxQuarantined)}
 	fo := opts.Flow
 	fo.Key = opts.FlowKey
 	if fo.Key == nil {
@@ -74,11 +79,19 @@ func NewEngine(p *policy.Policy, opts Options) *Engine {
 }
 
 // SetPolicy replaces the policy snapshot; exchanges already started keep the
-// snapshot they began with.
-func (e *Engine) SetPolicy(p *policy.Policy) { e.policy.Store(p) }
+// snapshot they began with. Quarantined tools that p approves (it pins the
+// definition the upstream was seen listing, or no longer pins the upstream)
+// are lifted.
+func (e *Engine) SetPolicy(p *policy.Policy) {
+	e.policy.Store(p)
+	e.quarantine.Prune(p)
+}
 
 // Policy returns the current snapshot.
 func (e *Engine) Policy() *policy.Policy { return e.policy.Load() }
+
+// Quarantine returns the engine's quarantine of rug-pulled tools.
+func (e *Engine) Quarantine() *Quarantine { return e.quarantine }
 
 // Verdicts returns the engine's verdict cache.
 func (e *Engine) Verdicts() *verdict.Cache { return e.verdicts }

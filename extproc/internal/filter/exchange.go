@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -223,6 +224,10 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 			if !persona.Grants(m.Tool) {
 				d.Method, d.Tool = m.Method, m.Tool
 				return x.deny(replyID, fmt.Sprintf("tool %q is not permitted for persona %q%s", m.Tool, persona.Name, where), ReasonToolNotGranted)
+			}
+			if x.engine.quarantine.Blocks(persona.Upstream, m.Tool) {
+				d.Method, d.Tool = m.Method, m.Tool
+				return x.deny(replyID, fmt.Sprintf("tool %q of server %q is quarantined: it changed its definition since it was approved%s", m.Tool, persona.Upstream.Name, where), ReasonToolQuarantined)
 			}
 			d.Reason = ReasonToolGranted
 		}
@@ -477,8 +482,7 @@ func (x *Exchange) narrowMessage(raw []byte) []byte {
 	if m.Kind != mcp.KindResponse || m.Result == nil {
 		return raw
 	}
-	persona := x.agent.Persona
-	narrowed, _, err := mcp.NarrowToolsList(m.Result, persona.Grants)
+	narrowed, _, err := mcp.NarrowTools(m.Result, x.keepTool)
 	if err != nil {
 		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list result could not be inspected", nil)
 	}
@@ -487,6 +491,32 @@ func (x *Exchange) narrowMessage(raw []byte) []byte {
 		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
 	}
 	return out
+}
+
+// keepTool decides whether a tool of a tools/list answer is shown: the
+// persona must grant it and, when its upstream pins tool definitions, the
+// tool's pin must be the approved one. A granted tool that fails the pin is
+// a rug pull: withheld, quarantined and named in the decision. A granted
+// tool that matches its pin again leaves the quarantine.
+func (x *Exchange) keepTool(name string, tool []byte) bool {
+	persona := x.agent.Persona
+	if !persona.Grants(name) {
+		return false
+	}
+	up := persona.Upstream
+	if !up.Pinned() {
+		return true
+	}
+	observed, ok := mcp.ToolPin(tool)
+	if ok && observed == up.Pin(name) {
+		x.engine.quarantine.lift(up.Name, name)
+		return true
+	}
+	x.engine.quarantine.add(up.Name, name, observed)
+	if i, found := slices.BinarySearch(x.decision.QuarantinedTools, name); !found {
+		x.decision.QuarantinedTools = slices.Insert(x.decision.QuarantinedTools, i, name)
+	}
+	return false
 }
 
 // Finish closes the exchange and returns its audit record. Later calls

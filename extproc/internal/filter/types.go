@@ -100,6 +100,9 @@ const (
 	// ReasonUnregisteredUpstream: the route names an upstream the policy
 	// does not register for the persona (no shadow MCP).
 	ReasonUnregisteredUpstream
+	// ReasonToolQuarantined: tools/call of a tool its upstream listed with a
+	// definition other than the approved one (see Quarantine).
+	ReasonToolQuarantined
 )
 
 // Finding counts sensitive-data detections of one type, in one direction,
@@ -137,6 +140,10 @@ type Decision struct {
 	// PolicyVersion is the version of the policy snapshot the exchange was
 	// decided with (policy.Policy.Version).
 	PolicyVersion string
+	// QuarantinedTools are the tools withheld from this exchange's
+	// tools/list answer because their definition differs from the pinned
+	// one, sorted, each once; nil for other exchanges.
+	QuarantinedTools []string
 }
 
 // mediaType returns the lower-case media type of a Content-Type value.

@@ -276,6 +276,9 @@ func toProto(d filter.Decision) *decisionv1.Decision {
 		VerdictId:     d.VerdictID,
 		RequestId:     d.RequestID,
 		PolicyVersion: d.PolicyVersion,
+		// The slice is the decision's own (Finish's record); sharing it is
+		// safe, as the exchange is over.
+		QuarantinedTools: d.QuarantinedTools,
 	}
 	for _, f := range d.Findings {
 		ev.Findings = append(ev.Findings, &decisionv1.Finding{Type: f.Type, Count: f.Count, Direction: directions[f.Direction], Action: dataActions[f.Action]})
@@ -309,6 +312,7 @@ var reasons = map[filter.Reason]decisionv1.ReasonCode{
 	filter.ReasonSensitiveData:        decisionv1.ReasonCode_REASON_CODE_SENSITIVE_DATA,
 	filter.ReasonDataFlow:             decisionv1.ReasonCode_REASON_CODE_DATA_FLOW,
 	filter.ReasonUnregisteredUpstream: decisionv1.ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM,
+	filter.ReasonToolQuarantined:      decisionv1.ReasonCode_REASON_CODE_TOOL_QUARANTINED,
 }
 
 var directions = map[filter.Direction]decisionv1.Direction{

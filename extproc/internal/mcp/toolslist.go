@@ -11,6 +11,13 @@ import (
 // as nextCursor or _meta) and of each kept tool is preserved byte for byte.
 // It reports how many tools were removed.
 func NarrowToolsList(result json.RawMessage, keep func(name string) bool) (json.RawMessage, int, error) {
+	return NarrowTools(result, func(name string, _ []byte) bool { return keep(name) })
+}
+
+// NarrowTools is NarrowToolsList with keep also given each tool's raw JSON
+// object, so that it can judge the tool's definition (see ToolPin), not
+// only its name. The tool bytes are only valid during the call.
+func NarrowTools(result json.RawMessage, keep func(name string, tool []byte) bool) (json.RawMessage, int, error) {
 	members, order, err := orderedMembers(result)
 	if err != nil {
 		return nil, 0, err
@@ -25,7 +32,7 @@ func NarrowToolsList(result json.RawMessage, keep func(name string) bool) (json.
 		total++
 		// A tool whose name cannot be read unambiguously (not an object,
 		// duplicate or case-variant "name" members) is not kept: default deny.
-		if name, ok := exactName(t); ok && keep(name) {
+		if name, ok := exactName(t); ok && keep(name, t) {
 			kept = append(kept, t)
 		}
 	}); err != nil {

@@ -74,6 +74,15 @@ type UpstreamConfig struct {
 	// organisation (e-mail, web posts, chat messages): external sinks for
 	// flows.external_sinks.
 	SinkTools []string `json:"sink_tools,omitempty"`
+	// ToolPins are the approved definitions of the server's tools: tool
+	// name → pin, "sha256:<64 lower-case hex>" over the canonical JSON of
+	// the tool's name, description and input schema (package
+	// extproc/toolpin; the registry's snapshot carries them). Optional:
+	// without pins the server's tools/list is narrowed by persona only. With
+	// pins, a granted tool the server lists with another pin, or without a
+	// pin here, is withheld from tools/list and quarantined: tools/call of it
+	// is refused until a policy pins the definition the server now shows.
+	ToolPins map[string]string `json:"tool_pins,omitempty"`
 }
 
 // CredentialConfig is a backend credential injected as one header. Exactly one
@@ -196,6 +205,20 @@ func Compile(f File) (*Policy, error) {
 		for _, t := range u.SinkTools {
 			up.sinks[t] = struct{}{}
 		}
+		if len(u.ToolPins) > 0 {
+			up.pins = make(map[string]string, len(u.ToolPins))
+			for tool, pin := range u.ToolPins {
+				if tool == "" {
+					errs = append(errs, fmt.Errorf("%s.tool_pins: empty tool name", at))
+					continue
+				}
+				if !validPin(pin) {
+					errs = append(errs, fmt.Errorf("%s.tool_pins[%q]: want \"sha256:\" and 64 lower-case hex characters", at, tool))
+					continue
+				}
+				up.pins[tool] = pin
+			}
+		}
 		if c := u.Credential; c != nil {
 			up.CredentialHeader = strings.ToLower(orDefault(c.Header, DefaultAuthHeader))
 			switch {
@@ -286,6 +309,16 @@ func Compile(f File) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// validPin reports whether pin has the form "sha256:<64 lower-case hex>".
+func validPin(pin string) bool {
+	hexPart, ok := strings.CutPrefix(pin, "sha256:")
+	if !ok || len(hexPart) != 2*sha256.Size || strings.ToLower(hexPart) != hexPart {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
 }
 
 func orDefault(v, def string) string {

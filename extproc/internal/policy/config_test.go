@@ -106,3 +106,37 @@ agents: [{id: a1, persona: p, key_sha256: ` + HashKey("k1") + `}]
 		t.Fatalf("credential %+v", up)
 	}
 }
+
+func TestToolPins(t *testing.T) {
+	pin := "sha256:" + strings.Repeat("ab", 32)
+	p, err := Parse([]byte(`
+upstreams:
+  - name: pinned
+    tool_pins: {get: "` + pin + `"}
+  - name: open
+personas: [{name: p, upstream: pinned, tools: [get]}]
+agents: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := p.Upstream("pinned")
+	if !up.Pinned() || up.Pin("get") != pin || up.Pin("other") != "" {
+		t.Fatalf("pinned upstream: pinned=%v get=%q", up.Pinned(), up.Pin("get"))
+	}
+	if open := p.Upstream("open"); open.Pinned() || open.Pin("get") != "" {
+		t.Fatal("an upstream without tool_pins must not be pinned")
+	}
+	_, err = Parse([]byte(`
+upstreams:
+  - name: u
+    tool_pins: {a: "sha256:ABAB", b: "` + strings.ToUpper(pin) + `", "": "` + pin + `"}
+personas: []
+agents: []
+`))
+	for _, want := range []string{`upstreams[0].tool_pins["a"]: want "sha256:"`, `upstreams[0].tool_pins["b"]`, "upstreams[0].tool_pins: empty tool name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

@@ -34,7 +34,17 @@ type Upstream struct {
 	// Environment labels the server's data ("prod", "dev").
 	Environment string
 	sinks       map[string]struct{}
+	// pins maps tool name → approved pin; nil when the server has none.
+	pins map[string]string
 }
+
+// Pinned reports whether the server's tool definitions are pinned: then
+// every tool it lists must match its pin to be shown.
+func (u *Upstream) Pinned() bool { return len(u.pins) > 0 }
+
+// Pin returns the approved pin of tool ("sha256:<hex>"), or "" when the
+// tool has none.
+func (u *Upstream) Pin(tool string) string { return u.pins[tool] }
 
 // IsSink reports whether tool sends data outside the organisation.
 func (u *Upstream) IsSink(tool string) bool {

@@ -38,7 +38,7 @@ type Conversion struct {
 // It is pure apart from naming files: credential and token-key references
 // become file paths that policy.Compile reads.
 //
-// The mapping: upstreams → Upstreams (credential_ref file:/ABS → value_file,
+// The mapping: upstreams → Upstreams (tool_pins → ToolPins, credential_ref file:/ABS → value_file,
 // secret://NAME/KEY → SecretsDir/NAME/KEY; env: and vault:// are refused:
 // the filter reads no secrets from its environment and has no Vault
 // client); personas with one grant → a persona of the same name; personas
@@ -78,6 +78,12 @@ func Convert(s *registryv1.PolicySnapshot, opts ConvertOptions) (Conversion, err
 	}
 	for i, u := range s.GetUpstreams() {
 		uc := policy.UpstreamConfig{Name: u.GetName(), Environment: u.GetEnvironment(), SinkTools: append([]string(nil), u.GetSinkTools()...)}
+		if pins := u.GetToolPins(); len(pins) > 0 {
+			uc.ToolPins = make(map[string]string, len(pins))
+			for tool, pin := range pins {
+				uc.ToolPins[tool] = pin
+			}
+		}
 		if ref := u.GetCredentialRef(); ref != "" {
 			file, err := credentialFile(ref, dir)
 			if err != nil {

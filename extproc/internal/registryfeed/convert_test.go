@@ -9,7 +9,11 @@ import (
 	registryv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/registry/v1"
 )
 
-const digest = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+const (
+	digest = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+	pinA   = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	pinB   = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
 
 // fullSnapshot sets every field the filter reads.
 func fullSnapshot() *registryv1.PolicySnapshot {
@@ -18,7 +22,7 @@ func fullSnapshot() *registryv1.PolicySnapshot {
 		Version:     "sha256:v1",
 		Revision:    7,
 		Upstreams: []*registryv1.SnapshotUpstream{
-			{Name: "crm", Url: "http://crm/mcp", Environment: "prod", CredentialHeader: "x-api-key", CredentialRef: "secret://crm/token", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": "sha256:x"}},
+			{Name: "crm", Url: "http://crm/mcp", Environment: "prod", CredentialHeader: "x-api-key", CredentialRef: "secret://crm/token", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB}},
 			{Name: "forge", Url: "http://forge/mcp", Environment: "dev", CredentialHeader: "authorization", CredentialRef: "file:/etc/forge/token"},
 			{Name: "web", Url: "http://web/mcp", Environment: "prod"},
 		},
@@ -55,7 +59,7 @@ func TestConvert(t *testing.T) {
 		Auth:        policy.AuthConfig{Header: "x-agent-key"},
 		Limits:      policy.LimitsConfig{MaxBodyBytes: 2048, MaxJSONDepth: 10, MaxBatch: 5},
 		Upstreams: []policy.UpstreamConfig{
-			{Name: "crm", Environment: "prod", SinkTools: []string{"send_mail"}, Credential: &policy.CredentialConfig{Header: "x-api-key", ValueFile: "/run/sec/crm/token"}},
+			{Name: "crm", Environment: "prod", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB}, Credential: &policy.CredentialConfig{Header: "x-api-key", ValueFile: "/run/sec/crm/token"}},
 			{Name: "forge", Environment: "dev", Credential: &policy.CredentialConfig{Header: "authorization", ValueFile: "/etc/forge/token"}},
 			{Name: "web", Environment: "prod"},
 		},
@@ -160,6 +164,7 @@ func TestConvertedSnapshotCompileErrors(t *testing.T) {
 		{"unknown data policy", func(s *registryv1.PolicySnapshot) { s.Personas[0].DataPolicy = "ghost" }, `unknown data policy "ghost"`},
 		{"negative limit", func(s *registryv1.PolicySnapshot) { s.Settings.MaxBatch = -1 }, "must not be negative"},
 		{"missing credential file", func(s *registryv1.PolicySnapshot) {}, "value_file"},
+		{"malformed pin", func(s *registryv1.PolicySnapshot) { s.Upstreams[0].ToolPins["send_mail"] = "sha256:x" }, `tool_pins["send_mail"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fullSnapshot()
@@ -175,5 +180,37 @@ func TestConvertedSnapshotCompileErrors(t *testing.T) {
 				t.Fatalf("compile error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The pins a snapshot carries reach the compiled policy unchanged, and a
+// converted file does not share the snapshot's map.
+func TestConvertToolPins(t *testing.T) {
+	s := fullSnapshot()
+	conv, err := Convert(s, ConvertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Upstreams[0].ToolPins["send_mail"] = pinB
+	if got := conv.File.Upstreams[0].ToolPins["send_mail"]; got != pinA {
+		t.Fatalf("converted pins alias the snapshot: %q", got)
+	}
+	if conv.File.Upstreams[1].ToolPins != nil || conv.File.Upstreams[2].ToolPins != nil {
+		t.Fatal("upstreams without pins must convert without ToolPins")
+	}
+	conv.File.Upstreams[0].Credential, conv.File.Upstreams[1].Credential = nil, nil
+	conv.File.DataProtection = policy.DataProtectionConfig{}
+	for i := range conv.File.Personas {
+		conv.File.Personas[i].DataPolicy = ""
+	}
+	p, err := policy.Compile(conv.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up := p.Upstream("crm"); !up.Pinned() || up.Pin("send_mail") != pinA || up.Pin("get_contact") != pinB {
+		t.Fatalf("compiled crm pins: %q %q", up.Pin("send_mail"), up.Pin("get_contact"))
+	}
+	if p.Upstream("web").Pinned() {
+		t.Fatal("web has no pins")
 	}
 }

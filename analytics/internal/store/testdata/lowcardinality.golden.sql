@@ -109,3 +109,8 @@ ALTER TABLE decisions
 ALTER TABLE decisions
     ADD COLUMN policy_version LowCardinality(String) DEFAULT ''
     AFTER request_id;
+-- 0006_quarantined_tools
+-- only if decisions.quarantined_tools is missing
+ALTER TABLE decisions
+    ADD COLUMN quarantined_tools Array(String) DEFAULT []
+    AFTER policy_version;

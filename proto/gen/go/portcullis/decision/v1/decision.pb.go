@@ -246,6 +246,10 @@ const (
 	// The route names an upstream MCP server the policy does not register
 	// for the persona (shadow MCP).
 	ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM ReasonCode = 17
+	// tools/call of a tool the filter has quarantined: the upstream listed it
+	// with a definition whose pin differs from the one the policy snapshot
+	// approved (a changed description or schema, "rug pull").
+	ReasonCode_REASON_CODE_TOOL_QUARANTINED ReasonCode = 18
 )
 
 // Enum value maps for ReasonCode.
@@ -269,6 +273,7 @@ var (
 		15: "REASON_CODE_SENSITIVE_DATA",
 		16: "REASON_CODE_DATA_FLOW",
 		17: "REASON_CODE_UNREGISTERED_UPSTREAM",
+		18: "REASON_CODE_TOOL_QUARANTINED",
 	}
 	ReasonCode_value = map[string]int32{
 		"REASON_CODE_UNSPECIFIED":           0,
@@ -289,6 +294,7 @@ var (
 		"REASON_CODE_SENSITIVE_DATA":        15,
 		"REASON_CODE_DATA_FLOW":             16,
 		"REASON_CODE_UNREGISTERED_UPSTREAM": 17,
+		"REASON_CODE_TOOL_QUARANTINED":      18,
 	}
 )
 
@@ -379,8 +385,15 @@ type Decision struct {
 	// the registry, or "file:<sha256 hex of the file>" for a static policy
 	// file. Empty from filters that predate it.
 	PolicyVersion string `protobuf:"bytes,24,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Tools withheld from this exchange's tools/list answer because their live
+	// definition (name, description, input schema) no longer matches the pin
+	// the policy snapshot approved ("rug pull"), sorted by name. A later
+	// tools/call of one of them is refused with
+	// REASON_CODE_TOOL_QUARANTINED until a snapshot pins the new definition.
+	// Empty for every other exchange.
+	QuarantinedTools []string `protobuf:"bytes,25,rep,name=quarantined_tools,json=quarantinedTools,proto3" json:"quarantined_tools,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Decision) Reset() {
@@ -581,6 +594,13 @@ func (x *Decision) GetPolicyVersion() string {
 	return ""
 }
 
+func (x *Decision) GetQuarantinedTools() []string {
+	if x != nil {
+		return x.QuarantinedTools
+	}
+	return nil
+}
+
 // Finding counts sensitive-data detections of one type, in one direction,
 // handled by one action.
 type Finding struct {
@@ -658,7 +678,7 @@ var File_portcullis_decision_v1_decision_proto protoreflect.FileDescriptor
 
 const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\n" +
-	"%portcullis/decision/v1/decision.proto\x12\x16portcullis.decision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x06\n" +
+	"%portcullis/decision/v1/decision.proto\x12\x16portcullis.decision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\a\n" +
 	"\bDecision\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12-\n" +
@@ -689,7 +709,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"verdict_id\x18\x16 \x01(\tR\tverdictId\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x17 \x01(\tR\trequestId\x12%\n" +
-	"\x0epolicy_version\x18\x18 \x01(\tR\rpolicyVersion\"\xb0\x01\n" +
+	"\x0epolicy_version\x18\x18 \x01(\tR\rpolicyVersion\x12+\n" +
+	"\x11quarantined_tools\x18\x19 \x03(\tR\x10quarantinedTools\"\xb0\x01\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\rR\x05count\x12?\n" +
@@ -713,7 +734,7 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\xde\x04\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\x80\x05\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -734,7 +755,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x1dREASON_CODE_AUDIT_UNAVAILABLE\x10\x0e\x12\x1e\n" +
 	"\x1aREASON_CODE_SENSITIVE_DATA\x10\x0f\x12\x19\n" +
 	"\x15REASON_CODE_DATA_FLOW\x10\x10\x12%\n" +
-	"!REASON_CODE_UNREGISTERED_UPSTREAM\x10\x11B\xf6\x01\n" +
+	"!REASON_CODE_UNREGISTERED_UPSTREAM\x10\x11\x12 \n" +
+	"\x1cREASON_CODE_TOOL_QUARANTINED\x10\x12B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (
