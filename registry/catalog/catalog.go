@@ -306,6 +306,9 @@ func (l *loader) build() (*Catalog, error) {
 			if t.Risk == "" {
 				t.Risk = DefaultRisk(t.Operation)
 			}
+			if rt.pos.File == "" && (t.RateLimitPerHour < 0 || t.RateLimitPerHour > MaxRateLimitPerHour) {
+				is.add(rt.pos, rt.path+".rate_limit_per_hour", "must be between 0 (unlimited) and %d calls per hour", MaxRateLimitPerHour)
+			}
 			if t.InputSchema == nil {
 				t.InputSchema = DefaultInputSchema
 			} else if !strings.HasPrefix(string(t.InputSchema), "{") {

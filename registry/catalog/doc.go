@@ -40,7 +40,13 @@
 //	        data_objects: [email]             # optional
 //	        risk: high                        # low, medium, high, critical; defaults by operation
 //	        tags: [external-sink]             # optional
+//	        rate_limit_per_hour: 100          # optional calls per agent per hour; 0 or absent: unlimited
 //	        pin: sha256:...                   # optional; when set it must equal PinHash
+//
+// rate_limit_per_hour is operator policy, not part of the tool's definition:
+// the pin (name, description, input schema) does not cover it, so changing it
+// never quarantines the tool. Each filter replica enforces it per agent and
+// tool.
 //
 // Credential references take one of the forms file:/abs/path,
 // secret://NAME/KEY (a mounted secret), env:NAME or vault://PATH.

@@ -423,7 +423,8 @@ func (d *fileDec) tool(rs *rawServer, n *yaml.Node, p string) {
 				d.errf(v, fp, "unknown risk %q (want low, medium, high or critical)", risk)
 			}
 		},
-		"tags": func(v *yaml.Node, fp string) { d.strs(v, fp, &t.Tags) },
+		"tags":                func(v *yaml.Node, fp string) { d.strs(v, fp, &t.Tags) },
+		"rate_limit_per_hour": func(v *yaml.Node, fp string) { d.rateLimit(v, fp, &t.RateLimitPerHour) },
 		"pin": func(v *yaml.Node, fp string) {
 			var s string
 			d.str(v, fp, &s)
@@ -436,6 +437,20 @@ func (d *fileDec) tool(rs *rawServer, n *yaml.Node, p string) {
 	t.Operation = Operation(op)
 	t.Risk = Risk(risk)
 	rs.tools = append(rs.tools, rt)
+}
+
+// MaxRateLimitPerHour is the largest rate_limit_per_hour accepted (it must
+// fit the snapshot's int32).
+const MaxRateLimitPerHour = 1 << 30
+
+func (d *fileDec) rateLimit(n *yaml.Node, p string, dst *int) {
+	var v int64
+	d.posInt(n, p, &v)
+	if v > MaxRateLimitPerHour {
+		d.errf(n, p, "must be at most %d calls per hour (0 means unlimited)", MaxRateLimitPerHour)
+		return
+	}
+	*dst = int(v)
 }
 
 func isOperation(op Operation) bool {

@@ -85,6 +85,8 @@ type FilterUpstream struct {
 	Credential  *FilterCredential `json:"credential,omitempty"`
 	Environment string            `json:"environment,omitempty"`
 	SinkTools   []string          `json:"sink_tools,omitempty"`
+	// ToolRateLimits: tool → rate_limit_per_hour, for limited tools only.
+	ToolRateLimits map[string]int `json:"tool_rate_limits,omitempty"`
 }
 
 // FilterCredential is policy.CredentialConfig; the catalog only ever renders
@@ -138,6 +140,12 @@ func (s *Snapshot) FilterPolicy(opts FilterOptions) (*FilterPolicy, error) {
 		for _, t := range srv.Tools {
 			if srv.HasTag(TagExternalSink) || slices.Contains(t.Tags, TagExternalSink) {
 				u.SinkTools = append(u.SinkTools, t.Name)
+			}
+			if t.RateLimitPerHour > 0 {
+				if u.ToolRateLimits == nil {
+					u.ToolRateLimits = map[string]int{}
+				}
+				u.ToolRateLimits[t.Name] = t.RateLimitPerHour
 			}
 		}
 		if srv.Auth.Kind != AuthNone && srv.Auth.CredentialRef != "" {

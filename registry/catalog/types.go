@@ -180,6 +180,11 @@ type Tool struct {
 	// Risk defaults to DefaultRisk(Operation).
 	Risk Risk     `json:"risk"`
 	Tags []string `json:"tags,omitempty"`
+	// RateLimitPerHour is how many calls of the tool one agent may make per
+	// hour (enforced by each filter replica); 0 means unlimited. It is
+	// operator policy, not part of the server's definition, so the pin does
+	// not cover it.
+	RateLimitPerHour int `json:"rate_limit_per_hour,omitempty"`
 	// Pin is PinHash of the definition.
 	Pin string   `json:"pin"`
 	Pos Position `json:"-"`

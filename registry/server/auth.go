@@ -41,9 +41,9 @@ type Permission string
 const (
 	PermRead         Permission = "read"          // Get*, List*, GetSettings
 	PermWatch        Permission = "watch"         // GetSnapshot, WatchSnapshots
-	PermWritePreprod Permission = "write:preprod" // Put*/Delete* on preprod
-	PermWriteProd    Permission = "write:prod"    // Put*/Delete* on prod
-	PermCompile      Permission = "compile"       // CompilePersona, DiffPersona
+	PermWritePreprod Permission = "write:preprod" // Put*/Delete*/ImportOpenAPI on preprod
+	PermWriteProd    Permission = "write:prod"    // Put*/Delete*/ImportOpenAPI on prod
+	PermCompile      Permission = "compile"       // CompilePersona, DiffPersona, ImportOpenAPI with dry_run
 	PermPromote      Permission = "promote"       // Promote
 )
 
@@ -196,19 +196,31 @@ func required(procedure string, msg any) (Permission, bool) {
 		return PermCompile, true
 	case registryv1connect.RegistryServicePromoteProcedure:
 		return PermPromote, true
+	case registryv1connect.RegistryServiceImportOpenAPIProcedure:
+		// A dry run writes nothing: like compiling a persona. A real import
+		// writes a server, like PutServer.
+		if d, ok := msg.(interface{ GetDryRun() bool }); ok && d.GetDryRun() {
+			return PermCompile, true
+		}
+		return writePermission(msg), true
 	}
 	method := procedure[strings.LastIndex(procedure, "/")+1:]
 	switch {
 	case strings.HasPrefix(method, "Get"), strings.HasPrefix(method, "List"):
 		return PermRead, true
 	case strings.HasPrefix(method, "Put"), strings.HasPrefix(method, "Delete"):
-		if e, ok := msg.(environmental); ok && e.GetEnvironment() == EnvProd {
-			return PermWriteProd, true
-		}
-		// preprod, or an invalid environment the handler refuses.
-		return PermWritePreprod, true
+		return writePermission(msg), true
 	}
 	return "", false
+}
+
+// writePermission is the permission to write the environment msg names.
+func writePermission(msg any) Permission {
+	if e, ok := msg.(environmental); ok && e.GetEnvironment() == EnvProd {
+		return PermWriteProd
+	}
+	// preprod, or an invalid environment the handler refuses.
+	return PermWritePreprod
 }
 
 // authorize authenticates the call and checks the RBAC matrix.

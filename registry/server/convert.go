@@ -34,14 +34,16 @@ type yAuth struct {
 }
 
 type yTool struct {
-	Name        string         `yaml:"name"`
-	Description string         `yaml:"description"`
-	Operation   string         `yaml:"operation"`
-	DataObjects []string       `yaml:"data_objects,omitempty,flow"`
-	Risk        string         `yaml:"risk,omitempty"`
-	Tags        []string       `yaml:"tags,omitempty,flow"`
-	InputSchema map[string]any `yaml:"input_schema,omitempty"`
-	Pin         string         `yaml:"pin,omitempty"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Operation   string   `yaml:"operation"`
+	DataObjects []string `yaml:"data_objects,omitempty,flow"`
+	Risk        string   `yaml:"risk,omitempty"`
+	Tags        []string `yaml:"tags,omitempty,flow"`
+	// RateLimitPerHour: 0 (unlimited) is left out.
+	RateLimitPerHour int            `yaml:"rate_limit_per_hour,omitempty"`
+	InputSchema      map[string]any `yaml:"input_schema,omitempty"`
+	Pin              string         `yaml:"pin,omitempty"`
 }
 
 type ySkill struct {
@@ -109,7 +111,7 @@ func serverYAML(s *registryv1.Server) yServer {
 	}
 	for _, t := range s.GetTools() {
 		yt := yTool{Name: t.GetName(), Description: t.GetDescription(), Operation: t.GetOperation(),
-			DataObjects: t.GetDataObjects(), Risk: t.GetRisk(), Tags: t.GetTags(), Pin: t.GetPin()}
+			DataObjects: t.GetDataObjects(), Risk: t.GetRisk(), Tags: t.GetTags(), RateLimitPerHour: int(t.GetRateLimitPerHour()), Pin: t.GetPin()}
 		if t.GetInputSchema() != nil {
 			yt.InputSchema = t.GetInputSchema().AsMap()
 		}
@@ -190,7 +192,8 @@ func serverProto(s *catalog.Server) *registryv1.Server {
 		Auth: &registryv1.Auth{Kind: string(s.Auth.Kind), Header: s.Auth.Header, CredentialRef: s.Auth.CredentialRef}}
 	for _, t := range s.Tools {
 		out.Tools = append(out.Tools, &registryv1.Tool{Name: t.Name, Description: t.Description, InputSchema: schemaStruct(t.InputSchema),
-			Operation: string(t.Operation), DataObjects: slices.Clone(t.DataObjects), Risk: string(t.Risk), Tags: slices.Clone(t.Tags), Pin: t.Pin})
+			Operation: string(t.Operation), DataObjects: slices.Clone(t.DataObjects), Risk: string(t.Risk), Tags: slices.Clone(t.Tags), Pin: t.Pin,
+			RateLimitPerHour: int32(min(t.RateLimitPerHour, catalog.MaxRateLimitPerHour))})
 	}
 	return out
 }
@@ -254,6 +257,12 @@ func snapshotProto(st *State) *registryv1.PolicySnapshot {
 		}
 		for _, t := range s.Tools {
 			u.ToolPins[t.Name] = t.Pin
+			if t.RateLimitPerHour > 0 {
+				if u.ToolRateLimitsPerHour == nil {
+					u.ToolRateLimitsPerHour = map[string]int32{}
+				}
+				u.ToolRateLimitsPerHour[t.Name] = int32(min(t.RateLimitPerHour, catalog.MaxRateLimitPerHour))
+			}
 			if s.HasTag(catalog.TagExternalSink) || slices.Contains(t.Tags, catalog.TagExternalSink) {
 				u.SinkTools = append(u.SinkTools, t.Name)
 			}

@@ -22,12 +22,13 @@ import (
 // gRPC and gRPC-Web; JSON and binary) over store, with every call
 // authenticated and authorised against tokens, and the path to mount it on.
 // Serve it with HTTP/2 cleartext enabled for gRPC clients; Connect clients,
-// including curl, work over HTTP/1.1:
+// including curl, work over HTTP/1.1. Request messages are bounded to
+// 12 MiB (room for ImportOpenAPI's 8 MiB document as base64 JSON):
 //
 //	curl -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \
 //	  -d '{"environment":"preprod"}' http://HOST/portcullis.registry.v1.RegistryService/ListServers
 func NewHandler(store *Store, tokens *Tokens, opts ...connect.HandlerOption) (string, http.Handler) {
-	opts = append([]connect.HandlerOption{connect.WithInterceptors(AuthInterceptor(tokens))}, opts...)
+	opts = append([]connect.HandlerOption{connect.WithInterceptors(AuthInterceptor(tokens)), connect.WithReadMaxBytes(maxReadBytes)}, opts...)
 	return registryv1connect.NewRegistryServiceHandler(&Service{store: store}, opts...)
 }
 

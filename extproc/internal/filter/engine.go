@@ -22,6 +22,8 @@ type Engine struct {
 	flows    *flow.Tracker
 	// quarantine holds the rug-pulled tools (see Quarantine).
 	quarantine *Quarantine
+	// rateLimits holds the per-tool rate limit buckets (see RateLimiter).
+	rateLimits *RateLimiter
 }
 
 // Options configure an Engine.
@@ -46,11 +48,16 @@ type Options struct {
 	// MaxQuarantined bounds the quarantine of rug-pulled tools (see
 	// Quarantine). Defaults to DefaultMaxQuarantined.
 	MaxQuarantined int
+	// MaxRateBuckets bounds the per-(agent, upstream, tool) token buckets
+	// of the tool rate limits (see RateLimiter). Defaults to
+	// DefaultMaxRateBuckets.
+	MaxRateBuckets int
 }
 
 // NewEngine returns an engine enforcing p.
 func NewEngine(p *policy.Policy, opts Options) *Engine {
-	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine, quarantine: newQuarantine(opts.MaxQuarantined)}
+	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine, quarantine: newQuarantine(opts.MaxQuarantined),
+		rateLimits: newRateLimiter(opts.MaxRateBuckets)}
 	fo := opts.Flow
 	fo.Key = opts.FlowKey
 	if fo.Key == nil {
@@ -92,6 +99,9 @@ func (e *Engine) Policy() *policy.Policy { return e.policy.Load() }
 
 // Quarantine returns the engine's quarantine of rug-pulled tools.
 func (e *Engine) Quarantine() *Quarantine { return e.quarantine }
+
+// RateLimiter returns the engine's per-tool rate limiter.
+func (e *Engine) RateLimiter() *RateLimiter { return e.rateLimits }
 
 // Verdicts returns the engine's verdict cache.
 func (e *Engine) Verdicts() *verdict.Cache { return e.verdicts }

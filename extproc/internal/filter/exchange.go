@@ -240,6 +240,9 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 			x.narrowID = m.ID
 		}
 	}
+	if resp := x.checkRateLimits(msg, replyID); resp != nil {
+		return Action{Respond: resp}
+	}
 	act := Action{SetHeaders: x.credentialHeaders()}
 	out, resp := x.protectRequest(body, msg, replyID)
 	if resp != nil {

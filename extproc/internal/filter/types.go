@@ -103,6 +103,9 @@ const (
 	// ReasonToolQuarantined: tools/call of a tool its upstream listed with a
 	// definition other than the approved one (see Quarantine).
 	ReasonToolQuarantined
+	// ReasonRateLimited: tools/call of a tool whose per-hour rate limit for
+	// the agent is exhausted (see RateLimiter); outcome OutcomeThrottled.
+	ReasonRateLimited
 )
 
 // Finding counts sensitive-data detections of one type, in one direction,

@@ -313,6 +313,7 @@ var reasons = map[filter.Reason]decisionv1.ReasonCode{
 	filter.ReasonDataFlow:             decisionv1.ReasonCode_REASON_CODE_DATA_FLOW,
 	filter.ReasonUnregisteredUpstream: decisionv1.ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM,
 	filter.ReasonToolQuarantined:      decisionv1.ReasonCode_REASON_CODE_TOOL_QUARANTINED,
+	filter.ReasonRateLimited:          decisionv1.ReasonCode_REASON_CODE_RATE_LIMITED,
 }
 
 var directions = map[filter.Direction]decisionv1.Direction{

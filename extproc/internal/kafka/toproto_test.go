@@ -10,13 +10,16 @@ import (
 
 // Every reason the filter can give has its proto code.
 func TestEveryReasonMapped(t *testing.T) {
-	for r := filter.ReasonToolGranted; r <= filter.ReasonToolQuarantined; r++ {
+	for r := filter.ReasonToolGranted; r <= filter.ReasonRateLimited; r++ {
 		if c, ok := reasons[r]; !ok || c == decisionv1.ReasonCode_REASON_CODE_UNSPECIFIED {
 			t.Errorf("reason %d has no proto code", r)
 		}
 	}
 	if got := toProto(filter.Decision{Reason: filter.ReasonToolQuarantined}).GetReason(); got != decisionv1.ReasonCode_REASON_CODE_TOOL_QUARANTINED {
 		t.Fatalf("quarantined reason maps to %v", got)
+	}
+	if got := toProto(filter.Decision{Reason: filter.ReasonRateLimited}).GetReason(); got != decisionv1.ReasonCode_REASON_CODE_RATE_LIMITED {
+		t.Fatalf("rate-limited reason maps to %v", got)
 	}
 }
 

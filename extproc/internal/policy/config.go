@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -83,6 +85,15 @@ type UpstreamConfig struct {
 	// pin here, is withheld from tools/list and quarantined: tools/call of it
 	// is refused until a policy pins the definition the server now shows.
 	ToolPins map[string]string `json:"tool_pins,omitempty"`
+	// ToolRateLimits cap tools/call of the server's tools: tool name →
+	// calls per hour, per agent (the registry catalog's
+	// rate_limit_per_hour). Optional: a tool without an entry, or with 0,
+	// is unlimited; negative values are an error. Each filter replica
+	// enforces the limit on its own, with a token bucket that holds the
+	// whole hour's budget and refills continuously (N/3600 per second), so
+	// an agent may call N times at once and then once every 3600/N seconds.
+	// A refused call gets JSON-RPC error -32003 with a Retry-After header.
+	ToolRateLimits map[string]int `json:"tool_rate_limits,omitempty"`
 }
 
 // CredentialConfig is a backend credential injected as one header. Exactly one
@@ -217,6 +228,20 @@ func Compile(f File) (*Policy, error) {
 					continue
 				}
 				up.pins[tool] = pin
+			}
+		}
+		for _, tool := range slices.Sorted(maps.Keys(u.ToolRateLimits)) {
+			n := u.ToolRateLimits[tool]
+			switch {
+			case tool == "":
+				errs = append(errs, fmt.Errorf("%s.tool_rate_limits: empty tool name", at))
+			case n < 0:
+				errs = append(errs, fmt.Errorf("%s.tool_rate_limits[%q]: %d calls per hour is negative (0 means unlimited)", at, tool, n))
+			case n > 0:
+				if up.rateLimits == nil {
+					up.rateLimits = make(map[string]int, len(u.ToolRateLimits))
+				}
+				up.rateLimits[tool] = n
 			}
 		}
 		if c := u.Credential; c != nil {

@@ -140,3 +140,32 @@ agents: []
 		}
 	}
 }
+
+func TestToolRateLimits(t *testing.T) {
+	p, err := Parse([]byte(`
+upstreams:
+  - name: pets
+    tool_rate_limits: {delete_pet: 2, get_pet: 0}
+personas: [{name: p, upstream: pets, tools: [delete_pet, get_pet]}]
+agents: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := p.Upstream("pets")
+	if up.RateLimit("delete_pet") != 2 || up.RateLimit("get_pet") != 0 || up.RateLimit("other") != 0 {
+		t.Fatalf("rate limits: delete_pet %d get_pet %d other %d", up.RateLimit("delete_pet"), up.RateLimit("get_pet"), up.RateLimit("other"))
+	}
+	_, err = Parse([]byte(`
+upstreams:
+  - name: u
+    tool_rate_limits: {a: -1, "": 5}
+personas: []
+agents: []
+`))
+	for _, want := range []string{`upstreams[0].tool_rate_limits["a"]: -1 calls per hour is negative`, "upstreams[0].tool_rate_limits: empty tool name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

@@ -36,7 +36,14 @@ type Upstream struct {
 	sinks       map[string]struct{}
 	// pins maps tool name → approved pin; nil when the server has none.
 	pins map[string]string
+	// rateLimits maps tool name → calls per hour per agent; nil when no
+	// tool is limited.
+	rateLimits map[string]int
 }
+
+// RateLimit returns the calls per hour one agent may make of tool, or 0
+// when the tool is unlimited.
+func (u *Upstream) RateLimit(tool string) int { return u.rateLimits[tool] }
 
 // Pinned reports whether the server's tool definitions are pinned: then
 // every tool it lists must match its pin to be shown.

@@ -38,7 +38,8 @@ type Conversion struct {
 // It is pure apart from naming files: credential and token-key references
 // become file paths that policy.Compile reads.
 //
-// The mapping: upstreams → Upstreams (tool_pins → ToolPins, credential_ref file:/ABS → value_file,
+// The mapping: upstreams → Upstreams (tool_pins → ToolPins,
+// tool_rate_limits_per_hour → ToolRateLimits, credential_ref file:/ABS → value_file,
 // secret://NAME/KEY → SecretsDir/NAME/KEY; env: and vault:// are refused:
 // the filter reads no secrets from its environment and has no Vault
 // client); personas with one grant → a persona of the same name; personas
@@ -82,6 +83,12 @@ func Convert(s *registryv1.PolicySnapshot, opts ConvertOptions) (Conversion, err
 			uc.ToolPins = make(map[string]string, len(pins))
 			for tool, pin := range pins {
 				uc.ToolPins[tool] = pin
+			}
+		}
+		if lims := u.GetToolRateLimitsPerHour(); len(lims) > 0 {
+			uc.ToolRateLimits = make(map[string]int, len(lims))
+			for tool, n := range lims {
+				uc.ToolRateLimits[tool] = int(n) // policy.Compile rejects negative limits
 			}
 		}
 		if ref := u.GetCredentialRef(); ref != "" {

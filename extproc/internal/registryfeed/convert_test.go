@@ -22,7 +22,8 @@ func fullSnapshot() *registryv1.PolicySnapshot {
 		Version:     "sha256:v1",
 		Revision:    7,
 		Upstreams: []*registryv1.SnapshotUpstream{
-			{Name: "crm", Url: "http://crm/mcp", Environment: "prod", CredentialHeader: "x-api-key", CredentialRef: "secret://crm/token", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB}},
+			{Name: "crm", Url: "http://crm/mcp", Environment: "prod", CredentialHeader: "x-api-key", CredentialRef: "secret://crm/token", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB},
+				ToolRateLimitsPerHour: map[string]int32{"send_mail": 10}},
 			{Name: "forge", Url: "http://forge/mcp", Environment: "dev", CredentialHeader: "authorization", CredentialRef: "file:/etc/forge/token"},
 			{Name: "web", Url: "http://web/mcp", Environment: "prod"},
 		},
@@ -59,7 +60,8 @@ func TestConvert(t *testing.T) {
 		Auth:        policy.AuthConfig{Header: "x-agent-key"},
 		Limits:      policy.LimitsConfig{MaxBodyBytes: 2048, MaxJSONDepth: 10, MaxBatch: 5},
 		Upstreams: []policy.UpstreamConfig{
-			{Name: "crm", Environment: "prod", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB}, Credential: &policy.CredentialConfig{Header: "x-api-key", ValueFile: "/run/sec/crm/token"}},
+			{Name: "crm", Environment: "prod", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB},
+				ToolRateLimits: map[string]int{"send_mail": 10}, Credential: &policy.CredentialConfig{Header: "x-api-key", ValueFile: "/run/sec/crm/token"}},
 			{Name: "forge", Environment: "dev", Credential: &policy.CredentialConfig{Header: "authorization", ValueFile: "/etc/forge/token"}},
 			{Name: "web", Environment: "prod"},
 		},
@@ -165,6 +167,7 @@ func TestConvertedSnapshotCompileErrors(t *testing.T) {
 		{"negative limit", func(s *registryv1.PolicySnapshot) { s.Settings.MaxBatch = -1 }, "must not be negative"},
 		{"missing credential file", func(s *registryv1.PolicySnapshot) {}, "value_file"},
 		{"malformed pin", func(s *registryv1.PolicySnapshot) { s.Upstreams[0].ToolPins["send_mail"] = "sha256:x" }, `tool_pins["send_mail"]`},
+		{"negative rate limit", func(s *registryv1.PolicySnapshot) { s.Upstreams[0].ToolRateLimitsPerHour["send_mail"] = -1 }, `tool_rate_limits["send_mail"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fullSnapshot()
@@ -212,5 +215,33 @@ func TestConvertToolPins(t *testing.T) {
 	}
 	if p.Upstream("web").Pinned() {
 		t.Fatal("web has no pins")
+	}
+}
+
+// The rate limits a snapshot carries reach the compiled policy, unaliased.
+func TestConvertToolRateLimits(t *testing.T) {
+	s := fullSnapshot()
+	conv, err := Convert(s, ConvertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Upstreams[0].ToolRateLimitsPerHour["send_mail"] = 99
+	if got := conv.File.Upstreams[0].ToolRateLimits["send_mail"]; got != 10 {
+		t.Fatalf("converted rate limits alias the snapshot: %d", got)
+	}
+	if conv.File.Upstreams[1].ToolRateLimits != nil {
+		t.Fatal("upstreams without limits must convert without ToolRateLimits")
+	}
+	conv.File.Upstreams[0].Credential, conv.File.Upstreams[1].Credential = nil, nil
+	conv.File.DataProtection = policy.DataProtectionConfig{}
+	for i := range conv.File.Personas {
+		conv.File.Personas[i].DataPolicy = ""
+	}
+	p, err := policy.Compile(conv.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up := p.Upstream("crm"); up.RateLimit("send_mail") != 10 || up.RateLimit("get_contact") != 0 {
+		t.Fatalf("compiled limits: send_mail %d get_contact %d", up.RateLimit("send_mail"), up.RateLimit("get_contact"))
 	}
 }

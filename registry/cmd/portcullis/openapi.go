@@ -165,11 +165,14 @@ type genAuth struct {
 }
 
 type genTool struct {
-	Name        string         `yaml:"name"`
-	Description string         `yaml:"description"`
-	Operation   string         `yaml:"operation"`
-	Risk        string         `yaml:"risk"`
-	InputSchema map[string]any `yaml:"input_schema"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Operation   string `yaml:"operation"`
+	Risk        string `yaml:"risk"`
+	// RateLimitPerHour is the generated default by method; the operator
+	// may change it in the written file.
+	RateLimitPerHour int            `yaml:"rate_limit_per_hour,omitempty"`
+	InputSchema      map[string]any `yaml:"input_schema"`
 }
 
 // writeServer registers a generated server as servers/NAME.yaml in the
@@ -183,7 +186,7 @@ func writeServer(dir, name, url, owner, env, header, credRef string, d *openapi.
 		URL: url, Owner: owner, Environment: env, Auth: auth, Tags: []string{"generated", "openapi"}}
 	for _, t := range d.Tools {
 		s.Tools = append(s.Tools, genTool{Name: t.Name, Description: t.Description, Operation: operationOf(t.Request.Method),
-			Risk: t.Risk.Level, InputSchema: t.InputSchema})
+			Risk: t.Risk.Level, RateLimitPerHour: t.RateLimitPerHour, InputSchema: t.InputSchema})
 	}
 	out, err := yaml.Marshal(map[string]any{"servers": []genServer{s}})
 	if err != nil {

@@ -67,6 +67,13 @@ func TestOpenAPIImportRegistersServer(t *testing.T) {
 	if s == nil || len(s.Tools) != 3 || s.URL != "http://127.0.0.1:9100/mcp" {
 		t.Fatalf("registered server %+v", s)
 	}
+	// Each generated tool carries its default rate limit by method.
+	for _, tl := range s.Tools {
+		want := map[catalog.Operation]int{catalog.OpRead: 1000, catalog.OpWrite: 100, catalog.OpDelete: 10}[tl.Operation]
+		if tl.RateLimitPerHour != want {
+			t.Errorf("%s (%s): rate_limit_per_hour %d, want %d", tl.Name, tl.Operation, tl.RateLimitPerHour, want)
+		}
+	}
 	// A second import replaces the server; the catalog still loads.
 	if err := Main(context.Background(), []string{"openapi", "import", "--catalog", dir, "--server", "petstore", "--url", "http://127.0.0.1:9100/mcp",
 		"--owner", "pets@example.com", "--include", "GET /pets", filepath.Join(corpusOpenAPI, "oai__v2.0_petstore.json")}, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {

@@ -152,7 +152,8 @@ const (
 	Outcome_OUTCOME_BLOCKED Outcome = 3
 	// Refused because the filter could not process it (internal error, limits).
 	Outcome_OUTCOME_ERROR Outcome = 4
-	// Refused because a throttle verdict's rate was exceeded.
+	// Refused because a throttle verdict's rate or a tool's rate limit was
+	// exceeded.
 	Outcome_OUTCOME_THROTTLED Outcome = 5
 )
 
@@ -250,6 +251,9 @@ const (
 	// with a definition whose pin differs from the one the policy snapshot
 	// approved (a changed description or schema, "rug pull").
 	ReasonCode_REASON_CODE_TOOL_QUARANTINED ReasonCode = 18
+	// tools/call of a tool whose per-hour rate limit (set in the registry
+	// catalog, per agent and tool) is exhausted; outcome THROTTLED.
+	ReasonCode_REASON_CODE_RATE_LIMITED ReasonCode = 19
 )
 
 // Enum value maps for ReasonCode.
@@ -274,6 +278,7 @@ var (
 		16: "REASON_CODE_DATA_FLOW",
 		17: "REASON_CODE_UNREGISTERED_UPSTREAM",
 		18: "REASON_CODE_TOOL_QUARANTINED",
+		19: "REASON_CODE_RATE_LIMITED",
 	}
 	ReasonCode_value = map[string]int32{
 		"REASON_CODE_UNSPECIFIED":           0,
@@ -295,6 +300,7 @@ var (
 		"REASON_CODE_DATA_FLOW":             16,
 		"REASON_CODE_UNREGISTERED_UPSTREAM": 17,
 		"REASON_CODE_TOOL_QUARANTINED":      18,
+		"REASON_CODE_RATE_LIMITED":          19,
 	}
 )
 
@@ -734,7 +740,7 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\x80\x05\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\x9e\x05\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -756,7 +762,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x1aREASON_CODE_SENSITIVE_DATA\x10\x0f\x12\x19\n" +
 	"\x15REASON_CODE_DATA_FLOW\x10\x10\x12%\n" +
 	"!REASON_CODE_UNREGISTERED_UPSTREAM\x10\x11\x12 \n" +
-	"\x1cREASON_CODE_TOOL_QUARANTINED\x10\x12B\xf6\x01\n" +
+	"\x1cREASON_CODE_TOOL_QUARANTINED\x10\x12\x12\x1c\n" +
+	"\x18REASON_CODE_RATE_LIMITED\x10\x13B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (

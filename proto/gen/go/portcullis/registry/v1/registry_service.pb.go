@@ -3308,6 +3308,630 @@ func (x *WhoAmIResponse) GetPermissions() []string {
 	return nil
 }
 
+// ImportOpenAPIRequest is one OpenAPI document and the server to generate
+// from it.
+type ImportOpenAPIRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "preprod" or "prod": the policy set the server is registered in.
+	Environment string `protobuf:"bytes,1,opt,name=environment,proto3" json:"environment,omitempty"`
+	// Label of the document in messages and the generated server's
+	// description, e.g. "petstore.yaml"; defaults to "document". At most 255
+	// characters.
+	DocumentName string `protobuf:"bytes,2,opt,name=document_name,json=documentName,proto3" json:"document_name,omitempty"`
+	// The document: OpenAPI 3.0/3.1 or Swagger 2.0, YAML or JSON, at most
+	// 8 MiB (8388608 bytes). It must be self-contained: file $refs are not
+	// followed and remote $refs are never fetched.
+	Document []byte `protobuf:"bytes,3,opt,name=document,proto3" json:"document,omitempty"`
+	// Operations to import; empty selects all. Each entry is an operationId,
+	// "tag:NAME", or "METHOD PATHGLOB" ("GET /pets/*", "* /admin/**").
+	Include []string `protobuf:"bytes,4,rep,name=include,proto3" json:"include,omitempty"`
+	// Operations to drop from the selection, same syntax as include.
+	Exclude []string `protobuf:"bytes,5,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	// Prepended to every generated tool name (e.g. "petstore_"); counts
+	// towards the 64-character limit.
+	NamePrefix string `protobuf:"bytes,6,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	// The server to register. Required unless dry_run (its name may be empty
+	// with dry_run).
+	Server *ImportOpenAPIServer `protobuf:"bytes,7,opt,name=server,proto3" json:"server,omitempty"`
+	// Only generate and report the tools; nothing is written.
+	DryRun bool `protobuf:"varint,8,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// When set, the write applies only if the environment is still at this
+	// version; otherwise ABORTED. Empty writes unconditionally. Ignored with
+	// dry_run.
+	ExpectedVersion string `protobuf:"bytes,9,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ImportOpenAPIRequest) Reset() {
+	*x = ImportOpenAPIRequest{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportOpenAPIRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportOpenAPIRequest) ProtoMessage() {}
+
+func (x *ImportOpenAPIRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportOpenAPIRequest.ProtoReflect.Descriptor instead.
+func (*ImportOpenAPIRequest) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ImportOpenAPIRequest) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIRequest) GetDocumentName() string {
+	if x != nil {
+		return x.DocumentName
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIRequest) GetDocument() []byte {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIRequest) GetInclude() []string {
+	if x != nil {
+		return x.Include
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIRequest) GetExclude() []string {
+	if x != nil {
+		return x.Exclude
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIRequest) GetNamePrefix() string {
+	if x != nil {
+		return x.NamePrefix
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIRequest) GetServer() *ImportOpenAPIServer {
+	if x != nil {
+		return x.Server
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportOpenAPIRequest) GetExpectedVersion() string {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return ""
+}
+
+// ImportOpenAPIServer is the generated server as registered. Its tools come
+// from the document.
+type ImportOpenAPIServer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique name, [a-z0-9][a-z0-9_.-]*, at most 63 characters. Defaults to a
+	// name derived from the document's title.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Free text; defaults to "Generated from <document_name> (<title>)".
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// Absolute http(s) URL where the generated MCP server is served; required.
+	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	// Owning team or person; required.
+	Owner string `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
+	// Where the API's data lives: "prod" or "dev"; required.
+	Environment string `protobuf:"bytes,5,opt,name=environment,proto3" json:"environment,omitempty"`
+	// How the gateway authenticates to the generated server; defaults to kind
+	// "none". Only a credential reference, never a value.
+	Auth *Auth `protobuf:"bytes,6,opt,name=auth,proto3" json:"auth,omitempty"`
+	// Labels such as "external-sink"; "generated" and "openapi" are always added.
+	Tags          []string `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportOpenAPIServer) Reset() {
+	*x = ImportOpenAPIServer{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportOpenAPIServer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportOpenAPIServer) ProtoMessage() {}
+
+func (x *ImportOpenAPIServer) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportOpenAPIServer.ProtoReflect.Descriptor instead.
+func (*ImportOpenAPIServer) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ImportOpenAPIServer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIServer) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIServer) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIServer) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIServer) GetEnvironment() string {
+	if x != nil {
+		return x.Environment
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIServer) GetAuth() *Auth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIServer) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// ImportOpenAPIResponse reports what was generated and, unless dry_run,
+// what was stored.
+type ImportOpenAPIResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Counts of the document's operations, and the operations skipped.
+	Summary *ImportOpenAPISummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The generated tools, in document order.
+	Tools []*GeneratedTool `protobuf:"bytes,2,rep,name=tools,proto3" json:"tools,omitempty"`
+	// The server as stored, tools pinned. Unset with dry_run.
+	Server *Server `protobuf:"bytes,3,opt,name=server,proto3" json:"server,omitempty"`
+	// New version of the environment's policy set. Empty with dry_run.
+	Version string `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	// New revision. Zero with dry_run.
+	Revision uint64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The document's OpenAPI/Swagger version, e.g. "2.0" or "3.1.0".
+	Spec string `protobuf:"bytes,6,opt,name=spec,proto3" json:"spec,omitempty"`
+	// The document's info.title.
+	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
+	// Non-fatal findings of the parser and generator.
+	Warnings      []string `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportOpenAPIResponse) Reset() {
+	*x = ImportOpenAPIResponse{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportOpenAPIResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportOpenAPIResponse) ProtoMessage() {}
+
+func (x *ImportOpenAPIResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportOpenAPIResponse.ProtoReflect.Descriptor instead.
+func (*ImportOpenAPIResponse) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ImportOpenAPIResponse) GetSummary() *ImportOpenAPISummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIResponse) GetTools() []*GeneratedTool {
+	if x != nil {
+		return x.Tools
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIResponse) GetServer() *Server {
+	if x != nil {
+		return x.Server
+	}
+	return nil
+}
+
+func (x *ImportOpenAPIResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ImportOpenAPIResponse) GetSpec() string {
+	if x != nil {
+		return x.Spec
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIResponse) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ImportOpenAPIResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// ImportOpenAPISummary counts what an import found and produced.
+type ImportOpenAPISummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Callable operations under paths.
+	Operations int32 `protobuf:"varint,1,opt,name=operations,proto3" json:"operations,omitempty"`
+	// Operations that passed include/exclude.
+	Selected int32 `protobuf:"varint,2,opt,name=selected,proto3" json:"selected,omitempty"`
+	// Tools generated.
+	Tools int32 `protobuf:"varint,3,opt,name=tools,proto3" json:"tools,omitempty"`
+	// Selected operations that produced no tool, plus webhooks and callbacks.
+	Skipped int32 `protobuf:"varint,4,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	// The skipped operations, with the reason.
+	SkippedOperations []*SkippedOperation `protobuf:"bytes,5,rep,name=skipped_operations,json=skippedOperations,proto3" json:"skipped_operations,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ImportOpenAPISummary) Reset() {
+	*x = ImportOpenAPISummary{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportOpenAPISummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportOpenAPISummary) ProtoMessage() {}
+
+func (x *ImportOpenAPISummary) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportOpenAPISummary.ProtoReflect.Descriptor instead.
+func (*ImportOpenAPISummary) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ImportOpenAPISummary) GetOperations() int32 {
+	if x != nil {
+		return x.Operations
+	}
+	return 0
+}
+
+func (x *ImportOpenAPISummary) GetSelected() int32 {
+	if x != nil {
+		return x.Selected
+	}
+	return 0
+}
+
+func (x *ImportOpenAPISummary) GetTools() int32 {
+	if x != nil {
+		return x.Tools
+	}
+	return 0
+}
+
+func (x *ImportOpenAPISummary) GetSkipped() int32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *ImportOpenAPISummary) GetSkippedOperations() []*SkippedOperation {
+	if x != nil {
+		return x.SkippedOperations
+	}
+	return nil
+}
+
+// SkippedOperation is an operation that produced no tool.
+type SkippedOperation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HTTP method, upper case.
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// Path template, e.g. /pets/{petId}.
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// The operationId, when the document has one.
+	OperationId string `protobuf:"bytes,3,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	// "operation", "webhook" or "callback".
+	Kind string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Why no tool was generated.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkippedOperation) Reset() {
+	*x = SkippedOperation{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkippedOperation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkippedOperation) ProtoMessage() {}
+
+func (x *SkippedOperation) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkippedOperation.ProtoReflect.Descriptor instead.
+func (*SkippedOperation) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *SkippedOperation) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *SkippedOperation) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SkippedOperation) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *SkippedOperation) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SkippedOperation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// GeneratedTool is one tool generated from an operation.
+type GeneratedTool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tool name, unique in the document, ^[a-zA-Z0-9_-]{1,64}$.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// HTTP method, upper case.
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// Path template, e.g. /pets/{petId}.
+	Path string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	// The operationId, when the document has one.
+	OperationId string `protobuf:"bytes,4,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	// Catalog operation derived from the method: "read" (GET, HEAD, OPTIONS),
+	// "delete" (DELETE) or "write" (anything else).
+	Operation string `protobuf:"bytes,5,opt,name=operation,proto3" json:"operation,omitempty"`
+	// "low", "medium", "high" or "critical".
+	RiskLevel string `protobuf:"bytes,6,opt,name=risk_level,json=riskLevel,proto3" json:"risk_level,omitempty"`
+	// Risk score 0-100 (method, path and parameter semantics).
+	RiskScore int32 `protobuf:"varint,7,opt,name=risk_score,json=riskScore,proto3" json:"risk_score,omitempty"`
+	// Reasons behind the risk score.
+	RiskReasons []string `protobuf:"bytes,8,rep,name=risk_reasons,json=riskReasons,proto3" json:"risk_reasons,omitempty"`
+	// Default call budget per hour by method (GET 1000, POST 100, DELETE 10).
+	RateLimitPerHour int32 `protobuf:"varint,9,opt,name=rate_limit_per_hour,json=rateLimitPerHour,proto3" json:"rate_limit_per_hour,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GeneratedTool) Reset() {
+	*x = GeneratedTool{}
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GeneratedTool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GeneratedTool) ProtoMessage() {}
+
+func (x *GeneratedTool) ProtoReflect() protoreflect.Message {
+	mi := &file_portcullis_registry_v1_registry_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GeneratedTool.ProtoReflect.Descriptor instead.
+func (*GeneratedTool) Descriptor() ([]byte, []int) {
+	return file_portcullis_registry_v1_registry_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *GeneratedTool) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetRiskLevel() string {
+	if x != nil {
+		return x.RiskLevel
+	}
+	return ""
+}
+
+func (x *GeneratedTool) GetRiskScore() int32 {
+	if x != nil {
+		return x.RiskScore
+	}
+	return 0
+}
+
+func (x *GeneratedTool) GetRiskReasons() []string {
+	if x != nil {
+		return x.RiskReasons
+	}
+	return nil
+}
+
+func (x *GeneratedTool) GetRateLimitPerHour() int32 {
+	if x != nil {
+		return x.RateLimitPerHour
+	}
+	return 0
+}
+
 var File_portcullis_registry_v1_registry_service_proto protoreflect.FileDescriptor
 
 const file_portcullis_registry_v1_registry_service_proto_rawDesc = "" +
@@ -3505,7 +4129,61 @@ const file_portcullis_registry_v1_registry_service_proto_rawDesc = "" +
 	"\x0eWhoAmIResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12 \n" +
-	"\vpermissions\x18\x03 \x03(\tR\vpermissions2\xe6\x17\n" +
+	"\vpermissions\x18\x03 \x03(\tR\vpermissions\"\xd7\x02\n" +
+	"\x14ImportOpenAPIRequest\x12 \n" +
+	"\venvironment\x18\x01 \x01(\tR\venvironment\x12#\n" +
+	"\rdocument_name\x18\x02 \x01(\tR\fdocumentName\x12\x1a\n" +
+	"\bdocument\x18\x03 \x01(\fR\bdocument\x12\x18\n" +
+	"\ainclude\x18\x04 \x03(\tR\ainclude\x12\x18\n" +
+	"\aexclude\x18\x05 \x03(\tR\aexclude\x12\x1f\n" +
+	"\vname_prefix\x18\x06 \x01(\tR\n" +
+	"namePrefix\x12C\n" +
+	"\x06server\x18\a \x01(\v2+.portcullis.registry.v1.ImportOpenAPIServerR\x06server\x12\x17\n" +
+	"\adry_run\x18\b \x01(\bR\x06dryRun\x12)\n" +
+	"\x10expected_version\x18\t \x01(\tR\x0fexpectedVersion\"\xdb\x01\n" +
+	"\x13ImportOpenAPIServer\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12\x14\n" +
+	"\x05owner\x18\x04 \x01(\tR\x05owner\x12 \n" +
+	"\venvironment\x18\x05 \x01(\tR\venvironment\x120\n" +
+	"\x04auth\x18\x06 \x01(\v2\x1c.portcullis.registry.v1.AuthR\x04auth\x12\x12\n" +
+	"\x04tags\x18\a \x03(\tR\x04tags\"\xd0\x02\n" +
+	"\x15ImportOpenAPIResponse\x12F\n" +
+	"\asummary\x18\x01 \x01(\v2,.portcullis.registry.v1.ImportOpenAPISummaryR\asummary\x12;\n" +
+	"\x05tools\x18\x02 \x03(\v2%.portcullis.registry.v1.GeneratedToolR\x05tools\x126\n" +
+	"\x06server\x18\x03 \x01(\v2\x1e.portcullis.registry.v1.ServerR\x06server\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x12\n" +
+	"\x04spec\x18\x06 \x01(\tR\x04spec\x12\x14\n" +
+	"\x05title\x18\a \x01(\tR\x05title\x12\x1a\n" +
+	"\bwarnings\x18\b \x03(\tR\bwarnings\"\xdb\x01\n" +
+	"\x14ImportOpenAPISummary\x12\x1e\n" +
+	"\n" +
+	"operations\x18\x01 \x01(\x05R\n" +
+	"operations\x12\x1a\n" +
+	"\bselected\x18\x02 \x01(\x05R\bselected\x12\x14\n" +
+	"\x05tools\x18\x03 \x01(\x05R\x05tools\x12\x18\n" +
+	"\askipped\x18\x04 \x01(\x05R\askipped\x12W\n" +
+	"\x12skipped_operations\x18\x05 \x03(\v2(.portcullis.registry.v1.SkippedOperationR\x11skippedOperations\"\x8d\x01\n" +
+	"\x10SkippedOperation\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12!\n" +
+	"\foperation_id\x18\x03 \x01(\tR\voperationId\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xa0\x02\n" +
+	"\rGeneratedTool\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12!\n" +
+	"\foperation_id\x18\x04 \x01(\tR\voperationId\x12\x1c\n" +
+	"\toperation\x18\x05 \x01(\tR\toperation\x12\x1d\n" +
+	"\n" +
+	"risk_level\x18\x06 \x01(\tR\triskLevel\x12\x1d\n" +
+	"\n" +
+	"risk_score\x18\a \x01(\x05R\triskScore\x12!\n" +
+	"\frisk_reasons\x18\b \x03(\tR\vriskReasons\x12-\n" +
+	"\x13rate_limit_per_hour\x18\t \x01(\x05R\x10rateLimitPerHour2\xd9\x18\n" +
 	"\x0fRegistryService\x12e\n" +
 	"\tGetServer\x12(.portcullis.registry.v1.GetServerRequest\x1a).portcullis.registry.v1.GetServerResponse\"\x03\x90\x02\x01\x12k\n" +
 	"\vListServers\x12*.portcullis.registry.v1.ListServersRequest\x1a+.portcullis.registry.v1.ListServersResponse\"\x03\x90\x02\x01\x12e\n" +
@@ -3534,7 +4212,8 @@ const file_portcullis_registry_v1_registry_service_proto_rawDesc = "" +
 	"\vGetSettings\x12*.portcullis.registry.v1.GetSettingsRequest\x1a+.portcullis.registry.v1.GetSettingsResponse\"\x03\x90\x02\x01\x12k\n" +
 	"\vPutSettings\x12*.portcullis.registry.v1.PutSettingsRequest\x1a+.portcullis.registry.v1.PutSettingsResponse\"\x03\x90\x02\x02\x12t\n" +
 	"\x0eCompilePersona\x12-.portcullis.registry.v1.CompilePersonaRequest\x1a..portcullis.registry.v1.CompilePersonaResponse\"\x03\x90\x02\x01\x12k\n" +
-	"\vDiffPersona\x12*.portcullis.registry.v1.DiffPersonaRequest\x1a+.portcullis.registry.v1.DiffPersonaResponse\"\x03\x90\x02\x01\x12k\n" +
+	"\vDiffPersona\x12*.portcullis.registry.v1.DiffPersonaRequest\x1a+.portcullis.registry.v1.DiffPersonaResponse\"\x03\x90\x02\x01\x12q\n" +
+	"\rImportOpenAPI\x12,.portcullis.registry.v1.ImportOpenAPIRequest\x1a-.portcullis.registry.v1.ImportOpenAPIResponse\"\x03\x90\x02\x02\x12k\n" +
 	"\vGetSnapshot\x12*.portcullis.registry.v1.GetSnapshotRequest\x1a+.portcullis.registry.v1.GetSnapshotResponse\"\x03\x90\x02\x01\x12q\n" +
 	"\x0eWatchSnapshots\x12-.portcullis.registry.v1.WatchSnapshotsRequest\x1a..portcullis.registry.v1.WatchSnapshotsResponse0\x01\x12Z\n" +
 	"\aPromote\x12&.portcullis.registry.v1.PromoteRequest\x1a'.portcullis.registry.v1.PromoteResponse\x12\\\n" +
@@ -3553,7 +4232,7 @@ func file_portcullis_registry_v1_registry_service_proto_rawDescGZIP() []byte {
 	return file_portcullis_registry_v1_registry_service_proto_rawDescData
 }
 
-var file_portcullis_registry_v1_registry_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_portcullis_registry_v1_registry_service_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_portcullis_registry_v1_registry_service_proto_goTypes = []any{
 	(*GetServerRequest)(nil),         // 0: portcullis.registry.v1.GetServerRequest
 	(*GetServerResponse)(nil),        // 1: portcullis.registry.v1.GetServerResponse
@@ -3611,109 +4290,124 @@ var file_portcullis_registry_v1_registry_service_proto_goTypes = []any{
 	(*PromoteResponse)(nil),          // 53: portcullis.registry.v1.PromoteResponse
 	(*WhoAmIRequest)(nil),            // 54: portcullis.registry.v1.WhoAmIRequest
 	(*WhoAmIResponse)(nil),           // 55: portcullis.registry.v1.WhoAmIResponse
-	(*Server)(nil),                   // 56: portcullis.registry.v1.Server
-	(*Skill)(nil),                    // 57: portcullis.registry.v1.Skill
-	(*Persona)(nil),                  // 58: portcullis.registry.v1.Persona
-	(*Agent)(nil),                    // 59: portcullis.registry.v1.Agent
-	(*DataPolicy)(nil),               // 60: portcullis.registry.v1.DataPolicy
-	(*Settings)(nil),                 // 61: portcullis.registry.v1.Settings
-	(*PersonaProfile)(nil),           // 62: portcullis.registry.v1.PersonaProfile
-	(*PersonaDiff)(nil),              // 63: portcullis.registry.v1.PersonaDiff
-	(*PolicySnapshot)(nil),           // 64: portcullis.registry.v1.PolicySnapshot
-	(*timestamppb.Timestamp)(nil),    // 65: google.protobuf.Timestamp
+	(*ImportOpenAPIRequest)(nil),     // 56: portcullis.registry.v1.ImportOpenAPIRequest
+	(*ImportOpenAPIServer)(nil),      // 57: portcullis.registry.v1.ImportOpenAPIServer
+	(*ImportOpenAPIResponse)(nil),    // 58: portcullis.registry.v1.ImportOpenAPIResponse
+	(*ImportOpenAPISummary)(nil),     // 59: portcullis.registry.v1.ImportOpenAPISummary
+	(*SkippedOperation)(nil),         // 60: portcullis.registry.v1.SkippedOperation
+	(*GeneratedTool)(nil),            // 61: portcullis.registry.v1.GeneratedTool
+	(*Server)(nil),                   // 62: portcullis.registry.v1.Server
+	(*Skill)(nil),                    // 63: portcullis.registry.v1.Skill
+	(*Persona)(nil),                  // 64: portcullis.registry.v1.Persona
+	(*Agent)(nil),                    // 65: portcullis.registry.v1.Agent
+	(*DataPolicy)(nil),               // 66: portcullis.registry.v1.DataPolicy
+	(*Settings)(nil),                 // 67: portcullis.registry.v1.Settings
+	(*PersonaProfile)(nil),           // 68: portcullis.registry.v1.PersonaProfile
+	(*PersonaDiff)(nil),              // 69: portcullis.registry.v1.PersonaDiff
+	(*PolicySnapshot)(nil),           // 70: portcullis.registry.v1.PolicySnapshot
+	(*timestamppb.Timestamp)(nil),    // 71: google.protobuf.Timestamp
+	(*Auth)(nil),                     // 72: portcullis.registry.v1.Auth
 }
 var file_portcullis_registry_v1_registry_service_proto_depIdxs = []int32{
-	56, // 0: portcullis.registry.v1.GetServerResponse.server:type_name -> portcullis.registry.v1.Server
-	56, // 1: portcullis.registry.v1.ListServersResponse.servers:type_name -> portcullis.registry.v1.Server
-	56, // 2: portcullis.registry.v1.PutServerRequest.server:type_name -> portcullis.registry.v1.Server
-	56, // 3: portcullis.registry.v1.PutServerResponse.server:type_name -> portcullis.registry.v1.Server
-	57, // 4: portcullis.registry.v1.GetSkillResponse.skill:type_name -> portcullis.registry.v1.Skill
-	57, // 5: portcullis.registry.v1.ListSkillsResponse.skills:type_name -> portcullis.registry.v1.Skill
-	57, // 6: portcullis.registry.v1.PutSkillRequest.skill:type_name -> portcullis.registry.v1.Skill
-	57, // 7: portcullis.registry.v1.PutSkillResponse.skill:type_name -> portcullis.registry.v1.Skill
-	58, // 8: portcullis.registry.v1.GetPersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
-	58, // 9: portcullis.registry.v1.ListPersonasResponse.personas:type_name -> portcullis.registry.v1.Persona
-	58, // 10: portcullis.registry.v1.PutPersonaRequest.persona:type_name -> portcullis.registry.v1.Persona
-	58, // 11: portcullis.registry.v1.PutPersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
-	59, // 12: portcullis.registry.v1.GetAgentResponse.agent:type_name -> portcullis.registry.v1.Agent
-	59, // 13: portcullis.registry.v1.ListAgentsResponse.agents:type_name -> portcullis.registry.v1.Agent
-	59, // 14: portcullis.registry.v1.PutAgentRequest.agent:type_name -> portcullis.registry.v1.Agent
-	59, // 15: portcullis.registry.v1.PutAgentResponse.agent:type_name -> portcullis.registry.v1.Agent
-	60, // 16: portcullis.registry.v1.GetDataPolicyResponse.data_policy:type_name -> portcullis.registry.v1.DataPolicy
-	60, // 17: portcullis.registry.v1.ListDataPoliciesResponse.data_policies:type_name -> portcullis.registry.v1.DataPolicy
-	60, // 18: portcullis.registry.v1.PutDataPolicyRequest.data_policy:type_name -> portcullis.registry.v1.DataPolicy
-	60, // 19: portcullis.registry.v1.PutDataPolicyResponse.data_policy:type_name -> portcullis.registry.v1.DataPolicy
-	61, // 20: portcullis.registry.v1.GetSettingsResponse.settings:type_name -> portcullis.registry.v1.Settings
-	61, // 21: portcullis.registry.v1.PutSettingsRequest.settings:type_name -> portcullis.registry.v1.Settings
-	61, // 22: portcullis.registry.v1.PutSettingsResponse.settings:type_name -> portcullis.registry.v1.Settings
-	62, // 23: portcullis.registry.v1.CompilePersonaResponse.profile:type_name -> portcullis.registry.v1.PersonaProfile
-	58, // 24: portcullis.registry.v1.CompilePersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
-	63, // 25: portcullis.registry.v1.DiffPersonaResponse.diff:type_name -> portcullis.registry.v1.PersonaDiff
-	62, // 26: portcullis.registry.v1.DiffPersonaResponse.profile:type_name -> portcullis.registry.v1.PersonaProfile
-	64, // 27: portcullis.registry.v1.GetSnapshotResponse.snapshot:type_name -> portcullis.registry.v1.PolicySnapshot
-	64, // 28: portcullis.registry.v1.WatchSnapshotsResponse.snapshot:type_name -> portcullis.registry.v1.PolicySnapshot
-	65, // 29: portcullis.registry.v1.PromoteResponse.promote_time:type_name -> google.protobuf.Timestamp
-	0,  // 30: portcullis.registry.v1.RegistryService.GetServer:input_type -> portcullis.registry.v1.GetServerRequest
-	2,  // 31: portcullis.registry.v1.RegistryService.ListServers:input_type -> portcullis.registry.v1.ListServersRequest
-	4,  // 32: portcullis.registry.v1.RegistryService.PutServer:input_type -> portcullis.registry.v1.PutServerRequest
-	6,  // 33: portcullis.registry.v1.RegistryService.DeleteServer:input_type -> portcullis.registry.v1.DeleteServerRequest
-	8,  // 34: portcullis.registry.v1.RegistryService.GetSkill:input_type -> portcullis.registry.v1.GetSkillRequest
-	10, // 35: portcullis.registry.v1.RegistryService.ListSkills:input_type -> portcullis.registry.v1.ListSkillsRequest
-	12, // 36: portcullis.registry.v1.RegistryService.PutSkill:input_type -> portcullis.registry.v1.PutSkillRequest
-	14, // 37: portcullis.registry.v1.RegistryService.DeleteSkill:input_type -> portcullis.registry.v1.DeleteSkillRequest
-	16, // 38: portcullis.registry.v1.RegistryService.GetPersona:input_type -> portcullis.registry.v1.GetPersonaRequest
-	18, // 39: portcullis.registry.v1.RegistryService.ListPersonas:input_type -> portcullis.registry.v1.ListPersonasRequest
-	20, // 40: portcullis.registry.v1.RegistryService.PutPersona:input_type -> portcullis.registry.v1.PutPersonaRequest
-	22, // 41: portcullis.registry.v1.RegistryService.DeletePersona:input_type -> portcullis.registry.v1.DeletePersonaRequest
-	24, // 42: portcullis.registry.v1.RegistryService.GetAgent:input_type -> portcullis.registry.v1.GetAgentRequest
-	26, // 43: portcullis.registry.v1.RegistryService.ListAgents:input_type -> portcullis.registry.v1.ListAgentsRequest
-	28, // 44: portcullis.registry.v1.RegistryService.PutAgent:input_type -> portcullis.registry.v1.PutAgentRequest
-	30, // 45: portcullis.registry.v1.RegistryService.DeleteAgent:input_type -> portcullis.registry.v1.DeleteAgentRequest
-	32, // 46: portcullis.registry.v1.RegistryService.GetDataPolicy:input_type -> portcullis.registry.v1.GetDataPolicyRequest
-	34, // 47: portcullis.registry.v1.RegistryService.ListDataPolicies:input_type -> portcullis.registry.v1.ListDataPoliciesRequest
-	36, // 48: portcullis.registry.v1.RegistryService.PutDataPolicy:input_type -> portcullis.registry.v1.PutDataPolicyRequest
-	38, // 49: portcullis.registry.v1.RegistryService.DeleteDataPolicy:input_type -> portcullis.registry.v1.DeleteDataPolicyRequest
-	40, // 50: portcullis.registry.v1.RegistryService.GetSettings:input_type -> portcullis.registry.v1.GetSettingsRequest
-	42, // 51: portcullis.registry.v1.RegistryService.PutSettings:input_type -> portcullis.registry.v1.PutSettingsRequest
-	44, // 52: portcullis.registry.v1.RegistryService.CompilePersona:input_type -> portcullis.registry.v1.CompilePersonaRequest
-	46, // 53: portcullis.registry.v1.RegistryService.DiffPersona:input_type -> portcullis.registry.v1.DiffPersonaRequest
-	48, // 54: portcullis.registry.v1.RegistryService.GetSnapshot:input_type -> portcullis.registry.v1.GetSnapshotRequest
-	50, // 55: portcullis.registry.v1.RegistryService.WatchSnapshots:input_type -> portcullis.registry.v1.WatchSnapshotsRequest
-	52, // 56: portcullis.registry.v1.RegistryService.Promote:input_type -> portcullis.registry.v1.PromoteRequest
-	54, // 57: portcullis.registry.v1.RegistryService.WhoAmI:input_type -> portcullis.registry.v1.WhoAmIRequest
-	1,  // 58: portcullis.registry.v1.RegistryService.GetServer:output_type -> portcullis.registry.v1.GetServerResponse
-	3,  // 59: portcullis.registry.v1.RegistryService.ListServers:output_type -> portcullis.registry.v1.ListServersResponse
-	5,  // 60: portcullis.registry.v1.RegistryService.PutServer:output_type -> portcullis.registry.v1.PutServerResponse
-	7,  // 61: portcullis.registry.v1.RegistryService.DeleteServer:output_type -> portcullis.registry.v1.DeleteServerResponse
-	9,  // 62: portcullis.registry.v1.RegistryService.GetSkill:output_type -> portcullis.registry.v1.GetSkillResponse
-	11, // 63: portcullis.registry.v1.RegistryService.ListSkills:output_type -> portcullis.registry.v1.ListSkillsResponse
-	13, // 64: portcullis.registry.v1.RegistryService.PutSkill:output_type -> portcullis.registry.v1.PutSkillResponse
-	15, // 65: portcullis.registry.v1.RegistryService.DeleteSkill:output_type -> portcullis.registry.v1.DeleteSkillResponse
-	17, // 66: portcullis.registry.v1.RegistryService.GetPersona:output_type -> portcullis.registry.v1.GetPersonaResponse
-	19, // 67: portcullis.registry.v1.RegistryService.ListPersonas:output_type -> portcullis.registry.v1.ListPersonasResponse
-	21, // 68: portcullis.registry.v1.RegistryService.PutPersona:output_type -> portcullis.registry.v1.PutPersonaResponse
-	23, // 69: portcullis.registry.v1.RegistryService.DeletePersona:output_type -> portcullis.registry.v1.DeletePersonaResponse
-	25, // 70: portcullis.registry.v1.RegistryService.GetAgent:output_type -> portcullis.registry.v1.GetAgentResponse
-	27, // 71: portcullis.registry.v1.RegistryService.ListAgents:output_type -> portcullis.registry.v1.ListAgentsResponse
-	29, // 72: portcullis.registry.v1.RegistryService.PutAgent:output_type -> portcullis.registry.v1.PutAgentResponse
-	31, // 73: portcullis.registry.v1.RegistryService.DeleteAgent:output_type -> portcullis.registry.v1.DeleteAgentResponse
-	33, // 74: portcullis.registry.v1.RegistryService.GetDataPolicy:output_type -> portcullis.registry.v1.GetDataPolicyResponse
-	35, // 75: portcullis.registry.v1.RegistryService.ListDataPolicies:output_type -> portcullis.registry.v1.ListDataPoliciesResponse
-	37, // 76: portcullis.registry.v1.RegistryService.PutDataPolicy:output_type -> portcullis.registry.v1.PutDataPolicyResponse
-	39, // 77: portcullis.registry.v1.RegistryService.DeleteDataPolicy:output_type -> portcullis.registry.v1.DeleteDataPolicyResponse
-	41, // 78: portcullis.registry.v1.RegistryService.GetSettings:output_type -> portcullis.registry.v1.GetSettingsResponse
-	43, // 79: portcullis.registry.v1.RegistryService.PutSettings:output_type -> portcullis.registry.v1.PutSettingsResponse
-	45, // 80: portcullis.registry.v1.RegistryService.CompilePersona:output_type -> portcullis.registry.v1.CompilePersonaResponse
-	47, // 81: portcullis.registry.v1.RegistryService.DiffPersona:output_type -> portcullis.registry.v1.DiffPersonaResponse
-	49, // 82: portcullis.registry.v1.RegistryService.GetSnapshot:output_type -> portcullis.registry.v1.GetSnapshotResponse
-	51, // 83: portcullis.registry.v1.RegistryService.WatchSnapshots:output_type -> portcullis.registry.v1.WatchSnapshotsResponse
-	53, // 84: portcullis.registry.v1.RegistryService.Promote:output_type -> portcullis.registry.v1.PromoteResponse
-	55, // 85: portcullis.registry.v1.RegistryService.WhoAmI:output_type -> portcullis.registry.v1.WhoAmIResponse
-	58, // [58:86] is the sub-list for method output_type
-	30, // [30:58] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	62, // 0: portcullis.registry.v1.GetServerResponse.server:type_name -> portcullis.registry.v1.Server
+	62, // 1: portcullis.registry.v1.ListServersResponse.servers:type_name -> portcullis.registry.v1.Server
+	62, // 2: portcullis.registry.v1.PutServerRequest.server:type_name -> portcullis.registry.v1.Server
+	62, // 3: portcullis.registry.v1.PutServerResponse.server:type_name -> portcullis.registry.v1.Server
+	63, // 4: portcullis.registry.v1.GetSkillResponse.skill:type_name -> portcullis.registry.v1.Skill
+	63, // 5: portcullis.registry.v1.ListSkillsResponse.skills:type_name -> portcullis.registry.v1.Skill
+	63, // 6: portcullis.registry.v1.PutSkillRequest.skill:type_name -> portcullis.registry.v1.Skill
+	63, // 7: portcullis.registry.v1.PutSkillResponse.skill:type_name -> portcullis.registry.v1.Skill
+	64, // 8: portcullis.registry.v1.GetPersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
+	64, // 9: portcullis.registry.v1.ListPersonasResponse.personas:type_name -> portcullis.registry.v1.Persona
+	64, // 10: portcullis.registry.v1.PutPersonaRequest.persona:type_name -> portcullis.registry.v1.Persona
+	64, // 11: portcullis.registry.v1.PutPersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
+	65, // 12: portcullis.registry.v1.GetAgentResponse.agent:type_name -> portcullis.registry.v1.Agent
+	65, // 13: portcullis.registry.v1.ListAgentsResponse.agents:type_name -> portcullis.registry.v1.Agent
+	65, // 14: portcullis.registry.v1.PutAgentRequest.agent:type_name -> portcullis.registry.v1.Agent
+	65, // 15: portcullis.registry.v1.PutAgentResponse.agent:type_name -> portcullis.registry.v1.Agent
+	66, // 16: portcullis.registry.v1.GetDataPolicyResponse.data_policy:type_name -> portcullis.registry.v1.DataPolicy
+	66, // 17: portcullis.registry.v1.ListDataPoliciesResponse.data_policies:type_name -> portcullis.registry.v1.DataPolicy
+	66, // 18: portcullis.registry.v1.PutDataPolicyRequest.data_policy:type_name -> portcullis.registry.v1.DataPolicy
+	66, // 19: portcullis.registry.v1.PutDataPolicyResponse.data_policy:type_name -> portcullis.registry.v1.DataPolicy
+	67, // 20: portcullis.registry.v1.GetSettingsResponse.settings:type_name -> portcullis.registry.v1.Settings
+	67, // 21: portcullis.registry.v1.PutSettingsRequest.settings:type_name -> portcullis.registry.v1.Settings
+	67, // 22: portcullis.registry.v1.PutSettingsResponse.settings:type_name -> portcullis.registry.v1.Settings
+	68, // 23: portcullis.registry.v1.CompilePersonaResponse.profile:type_name -> portcullis.registry.v1.PersonaProfile
+	64, // 24: portcullis.registry.v1.CompilePersonaResponse.persona:type_name -> portcullis.registry.v1.Persona
+	69, // 25: portcullis.registry.v1.DiffPersonaResponse.diff:type_name -> portcullis.registry.v1.PersonaDiff
+	68, // 26: portcullis.registry.v1.DiffPersonaResponse.profile:type_name -> portcullis.registry.v1.PersonaProfile
+	70, // 27: portcullis.registry.v1.GetSnapshotResponse.snapshot:type_name -> portcullis.registry.v1.PolicySnapshot
+	70, // 28: portcullis.registry.v1.WatchSnapshotsResponse.snapshot:type_name -> portcullis.registry.v1.PolicySnapshot
+	71, // 29: portcullis.registry.v1.PromoteResponse.promote_time:type_name -> google.protobuf.Timestamp
+	57, // 30: portcullis.registry.v1.ImportOpenAPIRequest.server:type_name -> portcullis.registry.v1.ImportOpenAPIServer
+	72, // 31: portcullis.registry.v1.ImportOpenAPIServer.auth:type_name -> portcullis.registry.v1.Auth
+	59, // 32: portcullis.registry.v1.ImportOpenAPIResponse.summary:type_name -> portcullis.registry.v1.ImportOpenAPISummary
+	61, // 33: portcullis.registry.v1.ImportOpenAPIResponse.tools:type_name -> portcullis.registry.v1.GeneratedTool
+	62, // 34: portcullis.registry.v1.ImportOpenAPIResponse.server:type_name -> portcullis.registry.v1.Server
+	60, // 35: portcullis.registry.v1.ImportOpenAPISummary.skipped_operations:type_name -> portcullis.registry.v1.SkippedOperation
+	0,  // 36: portcullis.registry.v1.RegistryService.GetServer:input_type -> portcullis.registry.v1.GetServerRequest
+	2,  // 37: portcullis.registry.v1.RegistryService.ListServers:input_type -> portcullis.registry.v1.ListServersRequest
+	4,  // 38: portcullis.registry.v1.RegistryService.PutServer:input_type -> portcullis.registry.v1.PutServerRequest
+	6,  // 39: portcullis.registry.v1.RegistryService.DeleteServer:input_type -> portcullis.registry.v1.DeleteServerRequest
+	8,  // 40: portcullis.registry.v1.RegistryService.GetSkill:input_type -> portcullis.registry.v1.GetSkillRequest
+	10, // 41: portcullis.registry.v1.RegistryService.ListSkills:input_type -> portcullis.registry.v1.ListSkillsRequest
+	12, // 42: portcullis.registry.v1.RegistryService.PutSkill:input_type -> portcullis.registry.v1.PutSkillRequest
+	14, // 43: portcullis.registry.v1.RegistryService.DeleteSkill:input_type -> portcullis.registry.v1.DeleteSkillRequest
+	16, // 44: portcullis.registry.v1.RegistryService.GetPersona:input_type -> portcullis.registry.v1.GetPersonaRequest
+	18, // 45: portcullis.registry.v1.RegistryService.ListPersonas:input_type -> portcullis.registry.v1.ListPersonasRequest
+	20, // 46: portcullis.registry.v1.RegistryService.PutPersona:input_type -> portcullis.registry.v1.PutPersonaRequest
+	22, // 47: portcullis.registry.v1.RegistryService.DeletePersona:input_type -> portcullis.registry.v1.DeletePersonaRequest
+	24, // 48: portcullis.registry.v1.RegistryService.GetAgent:input_type -> portcullis.registry.v1.GetAgentRequest
+	26, // 49: portcullis.registry.v1.RegistryService.ListAgents:input_type -> portcullis.registry.v1.ListAgentsRequest
+	28, // 50: portcullis.registry.v1.RegistryService.PutAgent:input_type -> portcullis.registry.v1.PutAgentRequest
+	30, // 51: portcullis.registry.v1.RegistryService.DeleteAgent:input_type -> portcullis.registry.v1.DeleteAgentRequest
+	32, // 52: portcullis.registry.v1.RegistryService.GetDataPolicy:input_type -> portcullis.registry.v1.GetDataPolicyRequest
+	34, // 53: portcullis.registry.v1.RegistryService.ListDataPolicies:input_type -> portcullis.registry.v1.ListDataPoliciesRequest
+	36, // 54: portcullis.registry.v1.RegistryService.PutDataPolicy:input_type -> portcullis.registry.v1.PutDataPolicyRequest
+	38, // 55: portcullis.registry.v1.RegistryService.DeleteDataPolicy:input_type -> portcullis.registry.v1.DeleteDataPolicyRequest
+	40, // 56: portcullis.registry.v1.RegistryService.GetSettings:input_type -> portcullis.registry.v1.GetSettingsRequest
+	42, // 57: portcullis.registry.v1.RegistryService.PutSettings:input_type -> portcullis.registry.v1.PutSettingsRequest
+	44, // 58: portcullis.registry.v1.RegistryService.CompilePersona:input_type -> portcullis.registry.v1.CompilePersonaRequest
+	46, // 59: portcullis.registry.v1.RegistryService.DiffPersona:input_type -> portcullis.registry.v1.DiffPersonaRequest
+	56, // 60: portcullis.registry.v1.RegistryService.ImportOpenAPI:input_type -> portcullis.registry.v1.ImportOpenAPIRequest
+	48, // 61: portcullis.registry.v1.RegistryService.GetSnapshot:input_type -> portcullis.registry.v1.GetSnapshotRequest
+	50, // 62: portcullis.registry.v1.RegistryService.WatchSnapshots:input_type -> portcullis.registry.v1.WatchSnapshotsRequest
+	52, // 63: portcullis.registry.v1.RegistryService.Promote:input_type -> portcullis.registry.v1.PromoteRequest
+	54, // 64: portcullis.registry.v1.RegistryService.WhoAmI:input_type -> portcullis.registry.v1.WhoAmIRequest
+	1,  // 65: portcullis.registry.v1.RegistryService.GetServer:output_type -> portcullis.registry.v1.GetServerResponse
+	3,  // 66: portcullis.registry.v1.RegistryService.ListServers:output_type -> portcullis.registry.v1.ListServersResponse
+	5,  // 67: portcullis.registry.v1.RegistryService.PutServer:output_type -> portcullis.registry.v1.PutServerResponse
+	7,  // 68: portcullis.registry.v1.RegistryService.DeleteServer:output_type -> portcullis.registry.v1.DeleteServerResponse
+	9,  // 69: portcullis.registry.v1.RegistryService.GetSkill:output_type -> portcullis.registry.v1.GetSkillResponse
+	11, // 70: portcullis.registry.v1.RegistryService.ListSkills:output_type -> portcullis.registry.v1.ListSkillsResponse
+	13, // 71: portcullis.registry.v1.RegistryService.PutSkill:output_type -> portcullis.registry.v1.PutSkillResponse
+	15, // 72: portcullis.registry.v1.RegistryService.DeleteSkill:output_type -> portcullis.registry.v1.DeleteSkillResponse
+	17, // 73: portcullis.registry.v1.RegistryService.GetPersona:output_type -> portcullis.registry.v1.GetPersonaResponse
+	19, // 74: portcullis.registry.v1.RegistryService.ListPersonas:output_type -> portcullis.registry.v1.ListPersonasResponse
+	21, // 75: portcullis.registry.v1.RegistryService.PutPersona:output_type -> portcullis.registry.v1.PutPersonaResponse
+	23, // 76: portcullis.registry.v1.RegistryService.DeletePersona:output_type -> portcullis.registry.v1.DeletePersonaResponse
+	25, // 77: portcullis.registry.v1.RegistryService.GetAgent:output_type -> portcullis.registry.v1.GetAgentResponse
+	27, // 78: portcullis.registry.v1.RegistryService.ListAgents:output_type -> portcullis.registry.v1.ListAgentsResponse
+	29, // 79: portcullis.registry.v1.RegistryService.PutAgent:output_type -> portcullis.registry.v1.PutAgentResponse
+	31, // 80: portcullis.registry.v1.RegistryService.DeleteAgent:output_type -> portcullis.registry.v1.DeleteAgentResponse
+	33, // 81: portcullis.registry.v1.RegistryService.GetDataPolicy:output_type -> portcullis.registry.v1.GetDataPolicyResponse
+	35, // 82: portcullis.registry.v1.RegistryService.ListDataPolicies:output_type -> portcullis.registry.v1.ListDataPoliciesResponse
+	37, // 83: portcullis.registry.v1.RegistryService.PutDataPolicy:output_type -> portcullis.registry.v1.PutDataPolicyResponse
+	39, // 84: portcullis.registry.v1.RegistryService.DeleteDataPolicy:output_type -> portcullis.registry.v1.DeleteDataPolicyResponse
+	41, // 85: portcullis.registry.v1.RegistryService.GetSettings:output_type -> portcullis.registry.v1.GetSettingsResponse
+	43, // 86: portcullis.registry.v1.RegistryService.PutSettings:output_type -> portcullis.registry.v1.PutSettingsResponse
+	45, // 87: portcullis.registry.v1.RegistryService.CompilePersona:output_type -> portcullis.registry.v1.CompilePersonaResponse
+	47, // 88: portcullis.registry.v1.RegistryService.DiffPersona:output_type -> portcullis.registry.v1.DiffPersonaResponse
+	58, // 89: portcullis.registry.v1.RegistryService.ImportOpenAPI:output_type -> portcullis.registry.v1.ImportOpenAPIResponse
+	49, // 90: portcullis.registry.v1.RegistryService.GetSnapshot:output_type -> portcullis.registry.v1.GetSnapshotResponse
+	51, // 91: portcullis.registry.v1.RegistryService.WatchSnapshots:output_type -> portcullis.registry.v1.WatchSnapshotsResponse
+	53, // 92: portcullis.registry.v1.RegistryService.Promote:output_type -> portcullis.registry.v1.PromoteResponse
+	55, // 93: portcullis.registry.v1.RegistryService.WhoAmI:output_type -> portcullis.registry.v1.WhoAmIResponse
+	65, // [65:94] is the sub-list for method output_type
+	36, // [36:65] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_portcullis_registry_v1_registry_service_proto_init() }
@@ -3730,7 +4424,7 @@ func file_portcullis_registry_v1_registry_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portcullis_registry_v1_registry_service_proto_rawDesc), len(file_portcullis_registry_v1_registry_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

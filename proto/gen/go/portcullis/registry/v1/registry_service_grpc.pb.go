@@ -43,6 +43,7 @@ const (
 	RegistryService_PutSettings_FullMethodName      = "/portcullis.registry.v1.RegistryService/PutSettings"
 	RegistryService_CompilePersona_FullMethodName   = "/portcullis.registry.v1.RegistryService/CompilePersona"
 	RegistryService_DiffPersona_FullMethodName      = "/portcullis.registry.v1.RegistryService/DiffPersona"
+	RegistryService_ImportOpenAPI_FullMethodName    = "/portcullis.registry.v1.RegistryService/ImportOpenAPI"
 	RegistryService_GetSnapshot_FullMethodName      = "/portcullis.registry.v1.RegistryService/GetSnapshot"
 	RegistryService_WatchSnapshots_FullMethodName   = "/portcullis.registry.v1.RegistryService/WatchSnapshots"
 	RegistryService_Promote_FullMethodName          = "/portcullis.registry.v1.RegistryService/Promote"
@@ -123,6 +124,15 @@ type RegistryServiceClient interface {
 	// DiffPersona compiles a description and diffs it against a persona (or an
 	// empty one when the persona does not exist). Nothing is written.
 	DiffPersona(ctx context.Context, in *DiffPersonaRequest, opts ...grpc.CallOption) (*DiffPersonaResponse, error)
+	// ImportOpenAPI generates MCP tools from one OpenAPI 3.0/3.1 or Swagger 2.0
+	// document (YAML or JSON) and, unless dry_run, registers the generated
+	// server with those tools pinned: it creates or replaces the server exactly
+	// like PutServer (validated as a whole, atomic, versioned), so a skill that
+	// still refers to a tool the new document no longer has makes the call
+	// fail with INVALID_ARGUMENT naming the skill. A malformed document is
+	// INVALID_ARGUMENT with the parser's message. Needs the write permission of
+	// the environment, or only "compile" with dry_run.
+	ImportOpenAPI(ctx context.Context, in *ImportOpenAPIRequest, opts ...grpc.CallOption) (*ImportOpenAPIResponse, error)
 	// GetSnapshot returns the environment's current policy snapshot.
 	GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*GetSnapshotResponse, error)
 	// WatchSnapshots sends the environment's current snapshot unless its
@@ -385,6 +395,16 @@ func (c *registryServiceClient) DiffPersona(ctx context.Context, in *DiffPersona
 	return out, nil
 }
 
+func (c *registryServiceClient) ImportOpenAPI(ctx context.Context, in *ImportOpenAPIRequest, opts ...grpc.CallOption) (*ImportOpenAPIResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportOpenAPIResponse)
+	err := c.cc.Invoke(ctx, RegistryService_ImportOpenAPI_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *registryServiceClient) GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*GetSnapshotResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetSnapshotResponse)
@@ -508,6 +528,15 @@ type RegistryServiceServer interface {
 	// DiffPersona compiles a description and diffs it against a persona (or an
 	// empty one when the persona does not exist). Nothing is written.
 	DiffPersona(context.Context, *DiffPersonaRequest) (*DiffPersonaResponse, error)
+	// ImportOpenAPI generates MCP tools from one OpenAPI 3.0/3.1 or Swagger 2.0
+	// document (YAML or JSON) and, unless dry_run, registers the generated
+	// server with those tools pinned: it creates or replaces the server exactly
+	// like PutServer (validated as a whole, atomic, versioned), so a skill that
+	// still refers to a tool the new document no longer has makes the call
+	// fail with INVALID_ARGUMENT naming the skill. A malformed document is
+	// INVALID_ARGUMENT with the parser's message. Needs the write permission of
+	// the environment, or only "compile" with dry_run.
+	ImportOpenAPI(context.Context, *ImportOpenAPIRequest) (*ImportOpenAPIResponse, error)
 	// GetSnapshot returns the environment's current policy snapshot.
 	GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error)
 	// WatchSnapshots sends the environment's current snapshot unless its
@@ -601,6 +630,9 @@ func (UnimplementedRegistryServiceServer) CompilePersona(context.Context, *Compi
 }
 func (UnimplementedRegistryServiceServer) DiffPersona(context.Context, *DiffPersonaRequest) (*DiffPersonaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiffPersona not implemented")
+}
+func (UnimplementedRegistryServiceServer) ImportOpenAPI(context.Context, *ImportOpenAPIRequest) (*ImportOpenAPIResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportOpenAPI not implemented")
 }
 func (UnimplementedRegistryServiceServer) GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSnapshot not implemented")
@@ -1067,6 +1099,24 @@ func _RegistryService_DiffPersona_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RegistryService_ImportOpenAPI_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportOpenAPIRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistryServiceServer).ImportOpenAPI(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RegistryService_ImportOpenAPI_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistryServiceServer).ImportOpenAPI(ctx, req.(*ImportOpenAPIRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RegistryService_GetSnapshot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetSnapshotRequest)
 	if err := dec(in); err != nil {
@@ -1234,6 +1284,10 @@ var RegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiffPersona",
 			Handler:    _RegistryService_DiffPersona_Handler,
+		},
+		{
+			MethodName: "ImportOpenAPI",
+			Handler:    _RegistryService_ImportOpenAPI_Handler,
 		},
 		{
 			MethodName: "GetSnapshot",

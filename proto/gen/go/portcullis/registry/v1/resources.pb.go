@@ -219,9 +219,12 @@ type Tool struct {
 	// "sha256:<hex>" of the definition. Output: always set. Input: optional;
 	// when set it must match the definition, so a changed description or
 	// schema is refused until re-approved.
-	Pin           string `protobuf:"bytes,8,opt,name=pin,proto3" json:"pin,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Pin string `protobuf:"bytes,8,opt,name=pin,proto3" json:"pin,omitempty"`
+	// Calls of the tool one agent may make per hour, enforced by each filter
+	// replica; 0 means unlimited. Operator policy: not covered by the pin.
+	RateLimitPerHour int32 `protobuf:"varint,9,opt,name=rate_limit_per_hour,json=rateLimitPerHour,proto3" json:"rate_limit_per_hour,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Tool) Reset() {
@@ -308,6 +311,13 @@ func (x *Tool) GetPin() string {
 		return x.Pin
 	}
 	return ""
+}
+
+func (x *Tool) GetRateLimitPerHour() int32 {
+	if x != nil {
+		return x.RateLimitPerHour
+	}
+	return 0
 }
 
 // Skill is a named bundle of tools.
@@ -836,7 +846,7 @@ const file_portcullis_registry_v1_resources_proto_rawDesc = "" +
 	"\x04Auth\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
 	"\x06header\x18\x02 \x01(\tR\x06header\x12%\n" +
-	"\x0ecredential_ref\x18\x03 \x01(\tR\rcredentialRef\"\xf3\x01\n" +
+	"\x0ecredential_ref\x18\x03 \x01(\tR\rcredentialRef\"\xa2\x02\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12:\n" +
@@ -845,7 +855,8 @@ const file_portcullis_registry_v1_resources_proto_rawDesc = "" +
 	"\fdata_objects\x18\x05 \x03(\tR\vdataObjects\x12\x12\n" +
 	"\x04risk\x18\x06 \x01(\tR\x04risk\x12\x12\n" +
 	"\x04tags\x18\a \x03(\tR\x04tags\x12\x10\n" +
-	"\x03pin\x18\b \x01(\tR\x03pin\"\xa0\x01\n" +
+	"\x03pin\x18\b \x01(\tR\x03pin\x12-\n" +
+	"\x13rate_limit_per_hour\x18\t \x01(\x05R\x10rateLimitPerHour\"\xa0\x01\n" +
 	"\x05Skill\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x14\n" +

@@ -173,9 +173,12 @@ type SnapshotUpstream struct {
 	// "external-sink").
 	SinkTools []string `protobuf:"bytes,6,rep,name=sink_tools,json=sinkTools,proto3" json:"sink_tools,omitempty"`
 	// Pinned tools: name → "sha256:" pin.
-	ToolPins      map[string]string `protobuf:"bytes,7,rep,name=tool_pins,json=toolPins,proto3" json:"tool_pins,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ToolPins map[string]string `protobuf:"bytes,7,rep,name=tool_pins,json=toolPins,proto3" json:"tool_pins,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Per-tool rate limits: tool name → calls one agent may make per hour
+	// through one filter replica. Tools without an entry are unlimited.
+	ToolRateLimitsPerHour map[string]int32 `protobuf:"bytes,8,rep,name=tool_rate_limits_per_hour,json=toolRateLimitsPerHour,proto3" json:"tool_rate_limits_per_hour,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *SnapshotUpstream) Reset() {
@@ -253,6 +256,13 @@ func (x *SnapshotUpstream) GetSinkTools() []string {
 func (x *SnapshotUpstream) GetToolPins() map[string]string {
 	if x != nil {
 		return x.ToolPins
+	}
+	return nil
+}
+
+func (x *SnapshotUpstream) GetToolRateLimitsPerHour() map[string]int32 {
+	if x != nil {
+		return x.ToolRateLimitsPerHour
 	}
 	return nil
 }
@@ -412,7 +422,7 @@ const file_portcullis_registry_v1_snapshot_proto_rawDesc = "" +
 	"\rdata_policies\x18\b \x03(\v2\".portcullis.registry.v1.DataPolicyR\fdataPolicies\x12<\n" +
 	"\bsettings\x18\t \x01(\v2 .portcullis.registry.v1.SettingsR\bsettings\x125\n" +
 	"\x06skills\x18\n" +
-	" \x03(\v2\x1d.portcullis.registry.v1.SkillR\x06skills\"\xdf\x02\n" +
+	" \x03(\v2\x1d.portcullis.registry.v1.SkillR\x06skills\"\xa8\x04\n" +
 	"\x10SnapshotUpstream\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12 \n" +
@@ -421,10 +431,14 @@ const file_portcullis_registry_v1_snapshot_proto_rawDesc = "" +
 	"\x0ecredential_ref\x18\x05 \x01(\tR\rcredentialRef\x12\x1d\n" +
 	"\n" +
 	"sink_tools\x18\x06 \x03(\tR\tsinkTools\x12S\n" +
-	"\ttool_pins\x18\a \x03(\v26.portcullis.registry.v1.SnapshotUpstream.ToolPinsEntryR\btoolPins\x1a;\n" +
+	"\ttool_pins\x18\a \x03(\v26.portcullis.registry.v1.SnapshotUpstream.ToolPinsEntryR\btoolPins\x12}\n" +
+	"\x19tool_rate_limits_per_hour\x18\b \x03(\v2C.portcullis.registry.v1.SnapshotUpstream.ToolRateLimitsPerHourEntryR\x15toolRateLimitsPerHour\x1a;\n" +
 	"\rToolPinsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xca\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aH\n" +
+	"\x1aToolRateLimitsPerHourEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xca\x01\n" +
 	"\x0fSnapshotPersona\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12=\n" +
@@ -449,34 +463,36 @@ func file_portcullis_registry_v1_snapshot_proto_rawDescGZIP() []byte {
 	return file_portcullis_registry_v1_snapshot_proto_rawDescData
 }
 
-var file_portcullis_registry_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_portcullis_registry_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_portcullis_registry_v1_snapshot_proto_goTypes = []any{
 	(*PolicySnapshot)(nil),        // 0: portcullis.registry.v1.PolicySnapshot
 	(*SnapshotUpstream)(nil),      // 1: portcullis.registry.v1.SnapshotUpstream
 	(*SnapshotPersona)(nil),       // 2: portcullis.registry.v1.SnapshotPersona
 	(*UpstreamGrant)(nil),         // 3: portcullis.registry.v1.UpstreamGrant
 	nil,                           // 4: portcullis.registry.v1.SnapshotUpstream.ToolPinsEntry
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*Agent)(nil),                 // 6: portcullis.registry.v1.Agent
-	(*DataPolicy)(nil),            // 7: portcullis.registry.v1.DataPolicy
-	(*Settings)(nil),              // 8: portcullis.registry.v1.Settings
-	(*Skill)(nil),                 // 9: portcullis.registry.v1.Skill
+	nil,                           // 5: portcullis.registry.v1.SnapshotUpstream.ToolRateLimitsPerHourEntry
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*Agent)(nil),                 // 7: portcullis.registry.v1.Agent
+	(*DataPolicy)(nil),            // 8: portcullis.registry.v1.DataPolicy
+	(*Settings)(nil),              // 9: portcullis.registry.v1.Settings
+	(*Skill)(nil),                 // 10: portcullis.registry.v1.Skill
 }
 var file_portcullis_registry_v1_snapshot_proto_depIdxs = []int32{
-	5, // 0: portcullis.registry.v1.PolicySnapshot.create_time:type_name -> google.protobuf.Timestamp
-	1, // 1: portcullis.registry.v1.PolicySnapshot.upstreams:type_name -> portcullis.registry.v1.SnapshotUpstream
-	2, // 2: portcullis.registry.v1.PolicySnapshot.personas:type_name -> portcullis.registry.v1.SnapshotPersona
-	6, // 3: portcullis.registry.v1.PolicySnapshot.agents:type_name -> portcullis.registry.v1.Agent
-	7, // 4: portcullis.registry.v1.PolicySnapshot.data_policies:type_name -> portcullis.registry.v1.DataPolicy
-	8, // 5: portcullis.registry.v1.PolicySnapshot.settings:type_name -> portcullis.registry.v1.Settings
-	9, // 6: portcullis.registry.v1.PolicySnapshot.skills:type_name -> portcullis.registry.v1.Skill
-	4, // 7: portcullis.registry.v1.SnapshotUpstream.tool_pins:type_name -> portcullis.registry.v1.SnapshotUpstream.ToolPinsEntry
-	3, // 8: portcullis.registry.v1.SnapshotPersona.grants:type_name -> portcullis.registry.v1.UpstreamGrant
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	6,  // 0: portcullis.registry.v1.PolicySnapshot.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 1: portcullis.registry.v1.PolicySnapshot.upstreams:type_name -> portcullis.registry.v1.SnapshotUpstream
+	2,  // 2: portcullis.registry.v1.PolicySnapshot.personas:type_name -> portcullis.registry.v1.SnapshotPersona
+	7,  // 3: portcullis.registry.v1.PolicySnapshot.agents:type_name -> portcullis.registry.v1.Agent
+	8,  // 4: portcullis.registry.v1.PolicySnapshot.data_policies:type_name -> portcullis.registry.v1.DataPolicy
+	9,  // 5: portcullis.registry.v1.PolicySnapshot.settings:type_name -> portcullis.registry.v1.Settings
+	10, // 6: portcullis.registry.v1.PolicySnapshot.skills:type_name -> portcullis.registry.v1.Skill
+	4,  // 7: portcullis.registry.v1.SnapshotUpstream.tool_pins:type_name -> portcullis.registry.v1.SnapshotUpstream.ToolPinsEntry
+	5,  // 8: portcullis.registry.v1.SnapshotUpstream.tool_rate_limits_per_hour:type_name -> portcullis.registry.v1.SnapshotUpstream.ToolRateLimitsPerHourEntry
+	3,  // 9: portcullis.registry.v1.SnapshotPersona.grants:type_name -> portcullis.registry.v1.UpstreamGrant
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_portcullis_registry_v1_snapshot_proto_init() }
@@ -491,7 +507,7 @@ func file_portcullis_registry_v1_snapshot_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portcullis_registry_v1_snapshot_proto_rawDesc), len(file_portcullis_registry_v1_snapshot_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -105,6 +105,9 @@ const (
 	// RegistryServiceDiffPersonaProcedure is the fully-qualified name of the RegistryService's
 	// DiffPersona RPC.
 	RegistryServiceDiffPersonaProcedure = "/portcullis.registry.v1.RegistryService/DiffPersona"
+	// RegistryServiceImportOpenAPIProcedure is the fully-qualified name of the RegistryService's
+	// ImportOpenAPI RPC.
+	RegistryServiceImportOpenAPIProcedure = "/portcullis.registry.v1.RegistryService/ImportOpenAPI"
 	// RegistryServiceGetSnapshotProcedure is the fully-qualified name of the RegistryService's
 	// GetSnapshot RPC.
 	RegistryServiceGetSnapshotProcedure = "/portcullis.registry.v1.RegistryService/GetSnapshot"
@@ -179,6 +182,15 @@ type RegistryServiceClient interface {
 	// DiffPersona compiles a description and diffs it against a persona (or an
 	// empty one when the persona does not exist). Nothing is written.
 	DiffPersona(context.Context, *connect.Request[v1.DiffPersonaRequest]) (*connect.Response[v1.DiffPersonaResponse], error)
+	// ImportOpenAPI generates MCP tools from one OpenAPI 3.0/3.1 or Swagger 2.0
+	// document (YAML or JSON) and, unless dry_run, registers the generated
+	// server with those tools pinned: it creates or replaces the server exactly
+	// like PutServer (validated as a whole, atomic, versioned), so a skill that
+	// still refers to a tool the new document no longer has makes the call
+	// fail with INVALID_ARGUMENT naming the skill. A malformed document is
+	// INVALID_ARGUMENT with the parser's message. Needs the write permission of
+	// the environment, or only "compile" with dry_run.
+	ImportOpenAPI(context.Context, *connect.Request[v1.ImportOpenAPIRequest]) (*connect.Response[v1.ImportOpenAPIResponse], error)
 	// GetSnapshot returns the environment's current policy snapshot.
 	GetSnapshot(context.Context, *connect.Request[v1.GetSnapshotRequest]) (*connect.Response[v1.GetSnapshotResponse], error)
 	// WatchSnapshots sends the environment's current snapshot unless its
@@ -372,6 +384,13 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		importOpenAPI: connect.NewClient[v1.ImportOpenAPIRequest, v1.ImportOpenAPIResponse](
+			httpClient,
+			baseURL+RegistryServiceImportOpenAPIProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("ImportOpenAPI")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		getSnapshot: connect.NewClient[v1.GetSnapshotRequest, v1.GetSnapshotResponse](
 			httpClient,
 			baseURL+RegistryServiceGetSnapshotProcedure,
@@ -427,6 +446,7 @@ type registryServiceClient struct {
 	putSettings      *connect.Client[v1.PutSettingsRequest, v1.PutSettingsResponse]
 	compilePersona   *connect.Client[v1.CompilePersonaRequest, v1.CompilePersonaResponse]
 	diffPersona      *connect.Client[v1.DiffPersonaRequest, v1.DiffPersonaResponse]
+	importOpenAPI    *connect.Client[v1.ImportOpenAPIRequest, v1.ImportOpenAPIResponse]
 	getSnapshot      *connect.Client[v1.GetSnapshotRequest, v1.GetSnapshotResponse]
 	watchSnapshots   *connect.Client[v1.WatchSnapshotsRequest, v1.WatchSnapshotsResponse]
 	promote          *connect.Client[v1.PromoteRequest, v1.PromoteResponse]
@@ -553,6 +573,11 @@ func (c *registryServiceClient) DiffPersona(ctx context.Context, req *connect.Re
 	return c.diffPersona.CallUnary(ctx, req)
 }
 
+// ImportOpenAPI calls portcullis.registry.v1.RegistryService.ImportOpenAPI.
+func (c *registryServiceClient) ImportOpenAPI(ctx context.Context, req *connect.Request[v1.ImportOpenAPIRequest]) (*connect.Response[v1.ImportOpenAPIResponse], error) {
+	return c.importOpenAPI.CallUnary(ctx, req)
+}
+
 // GetSnapshot calls portcullis.registry.v1.RegistryService.GetSnapshot.
 func (c *registryServiceClient) GetSnapshot(ctx context.Context, req *connect.Request[v1.GetSnapshotRequest]) (*connect.Response[v1.GetSnapshotResponse], error) {
 	return c.getSnapshot.CallUnary(ctx, req)
@@ -636,6 +661,15 @@ type RegistryServiceHandler interface {
 	// DiffPersona compiles a description and diffs it against a persona (or an
 	// empty one when the persona does not exist). Nothing is written.
 	DiffPersona(context.Context, *connect.Request[v1.DiffPersonaRequest]) (*connect.Response[v1.DiffPersonaResponse], error)
+	// ImportOpenAPI generates MCP tools from one OpenAPI 3.0/3.1 or Swagger 2.0
+	// document (YAML or JSON) and, unless dry_run, registers the generated
+	// server with those tools pinned: it creates or replaces the server exactly
+	// like PutServer (validated as a whole, atomic, versioned), so a skill that
+	// still refers to a tool the new document no longer has makes the call
+	// fail with INVALID_ARGUMENT naming the skill. A malformed document is
+	// INVALID_ARGUMENT with the parser's message. Needs the write permission of
+	// the environment, or only "compile" with dry_run.
+	ImportOpenAPI(context.Context, *connect.Request[v1.ImportOpenAPIRequest]) (*connect.Response[v1.ImportOpenAPIResponse], error)
 	// GetSnapshot returns the environment's current policy snapshot.
 	GetSnapshot(context.Context, *connect.Request[v1.GetSnapshotRequest]) (*connect.Response[v1.GetSnapshotResponse], error)
 	// WatchSnapshots sends the environment's current snapshot unless its
@@ -825,6 +859,13 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceImportOpenAPIHandler := connect.NewUnaryHandler(
+		RegistryServiceImportOpenAPIProcedure,
+		svc.ImportOpenAPI,
+		connect.WithSchema(registryServiceMethods.ByName("ImportOpenAPI")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	registryServiceGetSnapshotHandler := connect.NewUnaryHandler(
 		RegistryServiceGetSnapshotProcedure,
 		svc.GetSnapshot,
@@ -901,6 +942,8 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceCompilePersonaHandler.ServeHTTP(w, r)
 		case RegistryServiceDiffPersonaProcedure:
 			registryServiceDiffPersonaHandler.ServeHTTP(w, r)
+		case RegistryServiceImportOpenAPIProcedure:
+			registryServiceImportOpenAPIHandler.ServeHTTP(w, r)
 		case RegistryServiceGetSnapshotProcedure:
 			registryServiceGetSnapshotHandler.ServeHTTP(w, r)
 		case RegistryServiceWatchSnapshotsProcedure:
@@ -1012,6 +1055,10 @@ func (UnimplementedRegistryServiceHandler) CompilePersona(context.Context, *conn
 
 func (UnimplementedRegistryServiceHandler) DiffPersona(context.Context, *connect.Request[v1.DiffPersonaRequest]) (*connect.Response[v1.DiffPersonaResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portcullis.registry.v1.RegistryService.DiffPersona is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) ImportOpenAPI(context.Context, *connect.Request[v1.ImportOpenAPIRequest]) (*connect.Response[v1.ImportOpenAPIResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portcullis.registry.v1.RegistryService.ImportOpenAPI is not implemented"))
 }
 
 func (UnimplementedRegistryServiceHandler) GetSnapshot(context.Context, *connect.Request[v1.GetSnapshotRequest]) (*connect.Response[v1.GetSnapshotResponse], error) {
