@@ -41,9 +41,11 @@ const usage = `usage: portcullis <command> [flags]
 commands:
   detectors        list the sensitive-data detector types
   scan --jsonl     scan {"text": "..."} lines from stdin, one result line per input line
-  openapi import [--dry-run] [--include SEL] [--exclude SEL] [--catalog DIR --server NAME --url URL --owner WHO] FILE|DIR...
+  openapi import [--dry-run] [--include SEL] [--exclude SEL] [--catalog DIR | --registry URL --token-file F]
+                 [--server NAME --url URL --owner WHO] FILE|DIR...
                    generate MCP tools from Swagger 2.0 / OpenAPI 3.x; print a JSON summary
-                   (and, without --dry-run, register the generated server in the catalog)
+                   (and, without --dry-run, register the generated server in the catalog directory
+                   or through the registry API)
   registry apply [--url URL] [--token-file F] [--environment preprod] [--prune] [--dry-run] DIR
                    validate a catalog directory and write it to the registry
   registry get [--url URL] [--token-file F] [--environment preprod] KIND [NAME]

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	registryv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/registry/v1"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,11 +77,20 @@ func openapiCmd(ctx context.Context, args []string, stdout, stderr io.Writer, is
 	env := fs.String("environment", "dev", "environment label of the generated server (prod or dev)")
 	credRef := fs.String("credential-ref", "", "reference of the REST API credential (secret://NAME/KEY, file:/path, env:NAME)")
 	credHeader := fs.String("credential-header", "authorization", "header the REST API credential goes in")
+	registryURL := fs.String("registry", "", "register through the registry API at this URL instead of writing --catalog (one self-contained document per file)")
+	tokenFile := fs.String("token-file", "", "with --registry: file holding the bearer token (default: $PORTCULLIS_REGISTRY_TOKEN)")
+	registryEnv := fs.String("registry-environment", "preprod", "with --registry: policy environment to write (preprod or prod)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return errors.New("openapi import: a file or directory is required")
+	}
+	if *registryURL != "" {
+		rf := registryFlags{url: *registryURL, tokenFile: *tokenFile, env: *registryEnv}
+		return importThroughRegistry(ctx, rf, fs.Args(), include, exclude, *prefix, *dryRun,
+			&registryv1.ImportOpenAPIServer{Name: *server, Url: *url, Owner: *owner, Environment: *env,
+				Auth: registryAuth(*credHeader, *credRef)}, stdout)
 	}
 	if !*dryRun && (*url == "" || *owner == "") {
 		return errors.New("openapi import: --url and --owner are required to register the generated server (or use --dry-run)")
@@ -212,4 +228,44 @@ func operationOf(method string) string {
 		return string(catalog.OpDelete)
 	}
 	return string(catalog.OpWrite)
+}
+
+func registryAuth(header, ref string) *registryv1.Auth {
+	if ref == "" {
+		return &registryv1.Auth{Kind: "none"}
+	}
+	return &registryv1.Auth{Kind: "header", Header: header, CredentialRef: ref}
+}
+
+// importThroughRegistry sends each document to the registry's ImportOpenAPI
+// rpc (which validates, pins and versions the generated server) and prints
+// the responses as a JSON array.
+func importThroughRegistry(ctx context.Context, rf registryFlags, paths, include, exclude []string, prefix string, dryRun bool,
+	srv *registryv1.ImportOpenAPIServer, stdout io.Writer) error {
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	var out []json.RawMessage
+	for _, p := range paths {
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := proto.Clone(srv).(*registryv1.ImportOpenAPIServer)
+		if len(paths) > 1 {
+			s.Name = "" // the registry derives one per document
+		}
+		r, err := c.ImportOpenAPI(ctx, connect.NewRequest(&registryv1.ImportOpenAPIRequest{Environment: rf.env, DocumentName: filepath.Base(p),
+			Document: doc, Include: include, Exclude: exclude, NamePrefix: prefix, Server: s, DryRun: dryRun}))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		b, err := protojson.Marshal(r.Msg)
+		if err != nil {
+			return err
+		}
+		out = append(out, b)
+	}
+	return writeJSON(stdout, out)
 }

@@ -123,3 +123,21 @@ func TestRegistryCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenAPIImportThroughRegistry(t *testing.T) {
+	url, tok := startRegistry(t)
+	spec := filepath.Join(corpusOpenAPI, "oai__v2.0_petstore.json")
+	out, err := run(t, "openapi", "import", "--registry", url, "--token-file", tok["editor"], "--dry-run", spec)
+	if err != nil || !strings.Contains(out, `"listPets"`) || strings.Contains(out, `"revision"`) {
+		t.Fatalf("dry run: %v %s", err, out)
+	}
+	out, err = run(t, "openapi", "import", "--registry", url, "--token-file", tok["editor"], "--server", "petstore",
+		"--url", "http://127.0.0.1:8100/mcp", "--owner", "pets@example.com", "--credential-ref", "secret://petstore/key", "--credential-header", "api_key", spec)
+	if err != nil || !strings.Contains(out, `"revision"`) {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	out, err = run(t, "registry", "get", "--url", url, "--token-file", tok["editor"], "server", "petstore")
+	if err != nil || strings.Count(out, `"pin"`) != 3 {
+		t.Fatalf("registered server: %v %s", err, out)
+	}
+}
