@@ -114,7 +114,7 @@ func TestRecallVsGitleaks(t *testing.T) {
 	// mapped resolves a gitleaks rule id to our type: the table, else a type
 	// of the same name; "" when we have no such type.
 	mapped := func(rule string) string {
-		typ, ok := gitleaksLabels[rule]
+		typ, ok := dlptest.GitleaksLabels[rule]
 		if !ok {
 			typ = rule
 		}
@@ -137,11 +137,11 @@ func TestRecallVsGitleaks(t *testing.T) {
 	var fs []dlp.Finding
 	for _, row := range rows {
 		typ := mapped(row.Label)
-		if tt, ok := gitleaksLabels[row.Label]; ok && typ == "" && !seenStale[tt] {
+		if tt, ok := dlptest.GitleaksLabels[row.Label]; ok && typ == "" && !seenStale[tt] {
 			seenStale[tt] = true
 			stale = append(stale, row.Label+"→"+tt)
 		}
-		if _, ok := gitleaksLabels[row.Label]; !ok && typ != "" && !seenByName[typ] {
+		if _, ok := dlptest.GitleaksLabels[row.Label]; !ok && typ != "" && !seenByName[typ] {
 			seenByName[typ] = true
 			byName = append(byName, typ)
 		}

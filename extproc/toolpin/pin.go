@@ -4,10 +4,10 @@
 // the pin of what an upstream lists with the approved one to catch a
 // changed definition ("rug pull").
 //
-// It reproduces github.com/portcullis/portcullis/registry/catalog.PinHash
-// exactly (the extproc module cannot import the registry, which depends on
-// it); a test in the e2e module, which sees both, holds the two to the same
-// output. It imports only the standard library.
+// The registry pins with this same code (registry/catalog.PinHash calls
+// Pin), so approval and verification cannot drift apart; a test in the e2e
+// module also checks the stored pins of the example catalog. It imports only
+// the standard library.
 package toolpin
 
 import (

@@ -2,11 +2,9 @@ package catalog
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/portcullis/portcullis/extproc/toolpin"
 	"slices"
 	"strings"
 )
@@ -20,61 +18,18 @@ type ToolDefinition struct {
 }
 
 // DefaultInputSchema is the schema of a tool that states none.
-var DefaultInputSchema = json.RawMessage(`{"type":"object"}`)
+var DefaultInputSchema = toolpin.DefaultInputSchema
 
-// CanonicalJSON re-encodes a JSON value deterministically: object keys
-// sorted, no insignificant whitespace, no HTML escaping, numbers in the
-// shortest form that round-trips through float64. Empty input is treated as
-// DefaultInputSchema's "absent" and yields "null".
-func CanonicalJSON(raw []byte) ([]byte, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return []byte("null"), nil
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after JSON value")
-	}
-	return canonicalValue(v)
-}
-
-func canonicalValue(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	// encoding/json sorts map keys and formats float64 like ECMAScript.
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
+// CanonicalJSON re-encodes a JSON value deterministically (see
+// toolpin.CanonicalJSON: the filter verifies pins with the same code).
+func CanonicalJSON(raw []byte) ([]byte, error) { return toolpin.CanonicalJSON(raw) }
 
 // PinHash is the pin of a tool definition: "sha256:" and the hex SHA-256 of
 // the canonical JSON of {name, description, inputSchema}. A missing schema
-// counts as DefaultInputSchema, so servers that omit it and servers that send
-// {"type":"object"} pin alike.
+// counts as DefaultInputSchema. It is toolpin.Pin, the function the filter
+// checks live tools/list answers with.
 func PinHash(d ToolDefinition) (string, error) {
-	schema := d.InputSchema
-	if len(bytes.TrimSpace(schema)) == 0 || string(bytes.TrimSpace(schema)) == "null" {
-		schema = DefaultInputSchema
-	}
-	cs, err := CanonicalJSON(schema)
-	if err != nil {
-		return "", fmt.Errorf("tool %q: input schema: %w", d.Name, err)
-	}
-	doc, err := canonicalValue(map[string]any{
-		"name":        d.Name,
-		"description": d.Description,
-		"inputSchema": json.RawMessage(cs),
-	})
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(doc)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return toolpin.Pin(toolpin.Definition{Name: d.Name, Description: d.Description, InputSchema: d.InputSchema})
 }
 
 // ChangeKind says how a live tool differs from its pin.

@@ -1,10 +1,11 @@
-package dlpbench
+package dlptest
 
-// gitleaksLabels maps gitleaks rule ids (the corpus labels) to our type ids.
-// It is a copy of the table in extproc/dlp/corpus_test.go (a test file of
-// another module, so it cannot be imported); a rule missing here still counts
-// as covered when the engine reports a type of the same name.
-var gitleaksLabels = map[string]string{
+// GitleaksLabels maps gitleaks rule ids (the labels of
+// corpora/secrets/gitleaks_rules.jsonl) to the engine's type ids. The dlp
+// corpus test and the dlpbench recall comparison both score with it; a rule
+// missing here counts as covered when the engine reports a type of the same
+// name.
+var GitleaksLabels = map[string]string{
 	"aws-access-token":                   "aws-access-key-id",
 	"gcp-api-key":                        "gcp-api-key",
 	"digitalocean-pat":                   "digitalocean-token",
@@ -55,6 +56,7 @@ var gitleaksLabels = map[string]string{
 	"planetscale-api-token":                  "planetscale-api-token",
 	"planetscale-oauth-token":                "planetscale-oauth-token",
 	"heroku-api-key-v2":                      "heroku-api-key",
+	"heroku-api-key":                         "heroku-api-key",
 	"scalingo-api-token":                     "scalingo-api-token",
 	"openshift-user-token":                   "openshift-user-token",
 	"pulumi-api-token":                       "pulumi-api-token",
@@ -78,6 +80,7 @@ var gitleaksLabels = map[string]string{
 	"rubygems-api-token":                     "rubygems-api-token",
 	"readme-api-token":                       "readme-api-token",
 	"sourcegraph-access-token":               "sourcegraph-access-token",
+	"atlassian-api-token":                    "atlassian-api-token",
 	"gitlab-rrt":                             "gitlab-runner-registration-token",
 	"gitlab-cicd-job-token":                  "gitlab-cicd-job-token",
 	"gitlab-feature-flag-client-token":       "gitlab-feature-flag-client-token",
