@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -63,7 +64,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	d.HTTPMethod = h.Get(":method")
 	d.RequestID = h.Get("x-request-id")
 	d.Session = h.Get("mcp-session-id")
-	x.headerMethod, x.headerName = h.Get("mcp-method"), h.Get("mcp-name")
+	x.headerMethod, x.headerName = combined(h, "mcp-method"), combined(h, "mcp-name")
 	if d.ClientAddress == "" {
 		d.ClientAddress = h.Get("x-forwarded-for")
 	}
@@ -273,6 +274,20 @@ func (x *Exchange) headerMismatch(m mcp.Message, batch bool) string {
 		return fmt.Sprintf("Mcp-Name header %q does not match the body's tool %q", truncateValue(x.headerName), truncateValue(m.Tool))
 	}
 	return ""
+}
+
+// combined returns the values of the header key joined as RFC 9110 §5.3
+// combines a repeated field, so that a repeated Mcp-Method or Mcp-Name
+// cannot agree with the body in the copy the filter reads and differ in
+// the copy a routing layer reads.
+func combined(h Headers, key string) string {
+	var vals []string
+	for _, kv := range h {
+		if kv.Key == key {
+			vals = append(vals, kv.Value)
+		}
+	}
+	return strings.Join(vals, ", ")
 }
 
 func truncateValue(s string) string {

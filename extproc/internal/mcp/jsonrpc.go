@@ -97,7 +97,9 @@ func ParseBody(body []byte, lim Limits) (Body, error) {
 	if !utf8.Valid(body) {
 		return Body{}, &ParseError{Code: CodeParseError, Reason: "body is not valid UTF-8"}
 	}
-	trimmed := bytes.TrimSpace(body)
+	// Only JSON's own whitespace: bytes.TrimSpace would also drop a form
+	// feed, NBSP or NEL, which make the body invalid JSON to the upstream.
+	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
 		return Body{}, &ParseError{Code: CodeParseError, Reason: "empty body"}
 	}
@@ -120,7 +122,7 @@ func ParseBody(body []byte, lim Limits) (Body, error) {
 		}
 		out := Body{Batch: true, Messages: make([]Message, 0, len(elems))}
 		for i, e := range elems {
-			m, err := parseMessage(e)
+			m, err := parseRequest(e)
 			if err != nil {
 				var pe *ParseError
 				if errors.As(err, &pe) {
@@ -132,11 +134,40 @@ func ParseBody(body []byte, lim Limits) (Body, error) {
 		}
 		return out, nil
 	}
-	m, err := parseMessage(trimmed)
+	m, err := parseRequest(trimmed)
 	if err != nil {
 		return Body{}, err
 	}
 	return Body{Messages: []Message{m}}, nil
+}
+
+// jsonSpace is the whitespace JSON allows around values (RFC 8259 §2).
+const jsonSpace = " \t\r\n"
+
+// governedMethods are the methods the filter authorises or rewrites
+// beyond the persona's method list.
+var governedMethods = []string{MethodToolsCall, MethodToolsList}
+
+// parseRequest parses one message of a request body. Its method, when it
+// has one, must be a plain name: printable ASCII without spaces (every MCP
+// method is), and not a case variant of a method the filter governs. A
+// padded, invisible, look-alike or case-varied "tools/call" would
+// otherwise pass as an unknown method and be executed, unauthorised, by an
+// upstream that trims, normalises or folds case when it dispatches.
+func parseRequest(raw []byte) (Message, error) {
+	m, err := parseMessage(raw)
+	if err != nil || m.Kind == KindResponse {
+		return m, err
+	}
+	if m.Method == "" || strings.IndexFunc(m.Method, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		return Message{}, &ParseError{Code: CodeInvalidRequest, Reason: `"method" must be printable ASCII without spaces`}
+	}
+	for _, g := range governedMethods {
+		if m.Method != g && strings.EqualFold(m.Method, g) {
+			return Message{}, &ParseError{Code: CodeInvalidRequest, Reason: fmt.Sprintf("method %q differs from %q only by case", m.Method, g)}
+		}
+	}
+	return m, nil
 }
 
 // ParseMessage parses one JSON-RPC message (used for SSE event data and
@@ -177,7 +208,8 @@ func parseMessage(raw []byte) (Message, error) {
 	_, hasError := members["error"]
 	switch {
 	case hasMethod:
-		if err := json.Unmarshal(method, &m.Method); err != nil {
+		// json.Unmarshal takes null for a string without an error.
+		if method[0] != '"' || json.Unmarshal(method, &m.Method) != nil {
 			return Message{}, &ParseError{Code: CodeInvalidRequest, Reason: `"method" must be a string`}
 		}
 		if hasResult || hasError {
