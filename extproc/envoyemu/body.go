@@ -190,7 +190,11 @@ type pendingChunk struct {
 // maxOutstandingChunks chunks) await replies. If processing ends with a
 // continue verdict, queued and later bytes flow unprocessed; a local-reply
 // verdict returns errProcessingEnded.
-func (ex *exchange) streamBody(d *direction, src *chunkReader, sink func([]byte) error) error {
+//
+// When trailers reports that trailers follow the body, no end_of_stream
+// message is sent: the trailers message ends the body (Envoy never sees
+// end_stream on data then).
+func (ex *exchange) streamBody(d *direction, src *chunkReader, sink func([]byte) error, trailers func() bool) error {
 	var queue []pendingChunk
 	queued := 0
 	srcDone, processing := false, true
@@ -275,7 +279,9 @@ func (ex *exchange) streamBody(d *direction, src *chunkReader, sink func([]byte)
 			}
 			if err == nil && rr.err != nil {
 				srcDone = true
-				err = send(pendingChunk{endOfStream: true})
+				if !trailers() {
+					err = send(pendingChunk{endOfStream: true})
+				}
 			}
 		case resp := <-d.replies:
 			err = apply(resp)
@@ -349,11 +355,4 @@ func (ex *exchange) resetDownstream() {
 	ex.result.Reset = true
 	ex.p.stats.downstreamResets.Add(1)
 	panic(http.ErrAbortHandler)
-}
-
-// copyTrailers passes response trailers through unprocessed.
-func (ex *exchange) copyTrailers(resp *http.Response) {
-	for k, vs := range resp.Trailer {
-		ex.w.Header()[http.TrailerPrefix+k] = vs
-	}
 }

@@ -18,6 +18,9 @@ const (
 	DefaultBufferLimit = 1 << 20
 	// DefaultMessageTimeout is the ext_proc filter's default message_timeout.
 	DefaultMessageTimeout = 200 * time.Millisecond
+	// DefaultDeferredCloseTimeout is the ext_proc filter's default
+	// deferred_close_timeout (observability mode only).
+	DefaultDeferredCloseTimeout = 5 * time.Second
 	// defaultStatusOnError is used when status_on_error is unset.
 	defaultStatusOnError = http.StatusInternalServerError
 )
@@ -32,7 +35,8 @@ type Config struct {
 	// allow_mode_override, allowed_override_modes, status_on_error (default
 	// 500), mutation_rules, forward_rules, disable_immediate_response,
 	// metadata_options (untyped namespaces), request_attributes and
-	// response_attributes (see SupportedAttributes).
+	// response_attributes (see SupportedAttributes), observability_mode and
+	// deferred_close_timeout (default 5s).
 	Filter *filterv3.ExternalProcessor
 	// Client opens one Process stream per downstream request. Required.
 	Client extprocv3.ExternalProcessorClient
@@ -75,6 +79,13 @@ type settings struct {
 	receivingNamespaces      []string
 	bufferLimit              int
 	routeName                string
+	// observability is observability_mode: messages are flagged, never
+	// waited on, and replies are ignored.
+	observability bool
+	// deferredCloseTimeout is how long an observability-mode stream stays
+	// open after the downstream request ended (deferred_close_timeout,
+	// default 5s).
+	deferredCloseTimeout time.Duration
 }
 
 // validate checks cfg and derives its settings; all problems are joined.
@@ -114,6 +125,11 @@ func (cfg Config) validate() (settings, error) {
 		receivingNamespaces:      f.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(),
 		bufferLimit:              cfg.BufferLimit,
 		routeName:                cfg.RouteName,
+		observability:            f.GetObservabilityMode(),
+		deferredCloseTimeout:     DefaultDeferredCloseTimeout,
+	}
+	if f.GetDeferredCloseTimeout() != nil {
+		s.deferredCloseTimeout = f.GetDeferredCloseTimeout().AsDuration()
 	}
 	if s.bufferLimit == 0 {
 		s.bufferLimit = DefaultBufferLimit
@@ -135,7 +151,28 @@ func (cfg Config) validate() (settings, error) {
 		errs = append(errs, err)
 	}
 	errs = append(errs, unsupported(f)...)
+	errs = append(errs, invalidProcessingMode(f)...)
 	return s, errors.Join(errs...)
+}
+
+// invalidProcessingMode mirrors verifyProcessingModeConfig in Envoy's
+// config.cc: FULL_DUPLEX_STREAMED needs the trailer mode of its direction to
+// be SEND. (failure_mode_allow is not refused: Envoy 1.36+ forces it off
+// once a FULL_DUPLEX_STREAMED chunk was sent, see failOpenLocked.)
+func invalidProcessingMode(f *filterv3.ExternalProcessor) []error {
+	var errs []error
+	pm := f.GetProcessingMode()
+	if pm.GetRequestBodyMode() == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED &&
+		pm.GetRequestTrailerMode() != filterv3.ProcessingMode_SEND {
+		errs = append(errs, errors.New("envoyemu: If the ext_proc filter has the request_body_mode set to "+
+			"FULL_DUPLEX_STREAMED, then the request_trailer_mode has to be set to SEND"))
+	}
+	if pm.GetResponseBodyMode() == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED &&
+		pm.GetResponseTrailerMode() != filterv3.ProcessingMode_SEND {
+		errs = append(errs, errors.New("envoyemu: If the ext_proc filter has the response_body_mode set to "+
+			"FULL_DUPLEX_STREAMED, then the response_trailer_mode has to be set to SEND"))
+	}
+	return errs
 }
 
 // unsupported lists the configured features this emulation does not cover yet.
@@ -143,9 +180,6 @@ func unsupported(f *filterv3.ExternalProcessor) []error {
 	var errs []error
 	notYet := func(what string) {
 		errs = append(errs, fmt.Errorf("envoyemu: %s is not yet emulated", what))
-	}
-	if f.GetObservabilityMode() {
-		notYet("observability_mode")
 	}
 	if f.GetSendBodyWithoutWaitingForHeaderResponse() {
 		notYet("send_body_without_waiting_for_header_response")

@@ -58,14 +58,15 @@ func TestNewRejects(t *testing.T) {
 	}{
 		{"non-http upstream", func(c *Config) { c.Upstream, _ = url.Parse("ftp://host/") }, "absolute http or https URL"},
 		{"relative upstream", func(c *Config) { c.Upstream, _ = url.Parse("/path") }, "absolute http or https URL"},
-		{"observability mode", func(c *Config) { c.Filter.ObservabilityMode = true }, "observability_mode is not yet emulated"},
-		{"full duplex", func(c *Config) {
-			c.Filter.ProcessingMode = &filterv3.ProcessingMode{
-				RequestBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, RequestTrailerMode: filterv3.ProcessingMode_SEND}
-		}, "body mode FULL_DUPLEX_STREAMED is not yet emulated"},
-		{"buffered partial", func(c *Config) {
-			c.Filter.ProcessingMode = &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_BUFFERED_PARTIAL}
-		}, "body mode BUFFERED_PARTIAL is not yet emulated"},
+		{"full duplex request without request trailers SEND", func(c *Config) {
+			c.Filter.ProcessingMode = &filterv3.ProcessingMode{RequestBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED}
+		}, "request_body_mode set to FULL_DUPLEX_STREAMED, then the request_trailer_mode has to be set to SEND"},
+		{"full duplex response without response trailers SEND", func(c *Config) {
+			c.Filter.ProcessingMode = &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED}
+		}, "response_body_mode set to FULL_DUPLEX_STREAMED, then the response_trailer_mode has to be set to SEND"},
+		{"grpc body mode", func(c *Config) {
+			c.Filter.ProcessingMode = &filterv3.ProcessingMode{RequestBodyMode: filterv3.ProcessingMode_GRPC}
+		}, "body mode GRPC is not yet emulated"},
 		{"send body without waiting", func(c *Config) { c.Filter.SendBodyWithoutWaitingForHeaderResponse = true },
 			"send_body_without_waiting_for_header_response is not yet emulated"},
 		{"allow content length", func(c *Config) { c.Filter.AllowContentLengthHeader = true }, "allow_content_length_header"},
@@ -91,5 +92,41 @@ func TestNewRejects(t *testing.T) {
 				t.Errorf("New() error = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestNewAcceptsModes(t *testing.T) {
+	cases := map[string]*filterv3.ExternalProcessor{
+		"buffered partial": {ProcessingMode: &filterv3.ProcessingMode{
+			RequestBodyMode: filterv3.ProcessingMode_BUFFERED_PARTIAL, ResponseBodyMode: filterv3.ProcessingMode_BUFFERED_PARTIAL}},
+		"full duplex with trailers SEND": {ProcessingMode: &filterv3.ProcessingMode{
+			RequestBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, RequestTrailerMode: filterv3.ProcessingMode_SEND,
+			ResponseBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, ResponseTrailerMode: filterv3.ProcessingMode_SEND}},
+		// Envoy 1.36+ forces fail-closed at run time instead of refusing.
+		"full duplex with failure_mode_allow": {FailureModeAllow: true, ProcessingMode: &filterv3.ProcessingMode{
+			RequestBodyMode: filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, RequestTrailerMode: filterv3.ProcessingMode_SEND}},
+		"trailers SEND": {ProcessingMode: &filterv3.ProcessingMode{
+			RequestTrailerMode: filterv3.ProcessingMode_SEND, ResponseTrailerMode: filterv3.ProcessingMode_SEND}},
+		"observability mode": {ObservabilityMode: true, DeferredCloseTimeout: durationpb.New(time.Second)},
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := validConfig()
+			cfg.Filter = f
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.GetObservabilityMode() && (!p.s.observability || p.s.deferredCloseTimeout != time.Second) {
+				t.Errorf("settings %+v", p.s)
+			}
+		})
+	}
+	p, err := New(validConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.s.deferredCloseTimeout != DefaultDeferredCloseTimeout {
+		t.Errorf("deferred close timeout %v", p.s.deferredCloseTimeout)
 	}
 }

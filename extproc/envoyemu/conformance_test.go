@@ -1325,8 +1325,31 @@ func mustStruct(m map[string]any) *structpb.Struct {
 	return s
 }
 
+// allConformanceCases is the whole conformance table: the cases above and
+// those of the BUFFERED_PARTIAL, trailers, FULL_DUPLEX_STREAMED and
+// observability-mode files.
+func allConformanceCases() []conformanceCase {
+	return slices.Concat(conformanceCases, bufferedPartialCases, trailerCases, fullDuplexCases, observabilityCases)
+}
+
 func TestConformance(t *testing.T) {
-	for _, c := range conformanceCases {
+	seen := map[string]bool{}
+	for _, c := range allConformanceCases() {
+		if seen[c.name] {
+			t.Fatalf("duplicate conformance case %s", c.name)
+		}
+		seen[c.name] = true
+	}
+	runCases(t, allConformanceCases())
+}
+
+// TestModeBehaviour runs behaviourCases on the conformance harness.
+func TestModeBehaviour(t *testing.T) {
+	runCases(t, behaviourCases)
+}
+
+func runCases(t *testing.T, cases []conformanceCase) {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := baseFilter()

@@ -62,6 +62,12 @@ type direction struct {
 	timer              *time.Timer
 	timerGen           uint64
 	newTimeoutReceived bool
+
+	// FULL_DUPLEX_STREAMED keeps no per-message count: after the headers
+	// reply any number of body replies may come until one ends the body
+	// (end_of_stream) or the trailers reply does.
+	duplexTrailersSent bool
+	duplexEnded        bool
 }
 
 func newDirection(ex *exchange, traffic trafficDirection, mode directionMode) *direction {
@@ -79,6 +85,19 @@ func (d *direction) isRequest() bool { return d.traffic == inbound }
 // (re)arms the message timer, as Envoy's onStartProcessorCall does on every
 // send.
 func (d *direction) expectLocked(ph phase) {
+	if d.mode.duplex() {
+		// No message timer in FULL_DUPLEX_STREAMED (Envoy's
+		// onStartProcessorCall): the connection manager's stream idle
+		// timeout governs.
+		switch ph {
+		case phaseHeaders:
+			d.awaiting = ph
+			d.outstanding++
+		case phaseTrailers:
+			d.duplexTrailersSent = true
+		}
+		return
+	}
 	d.awaiting = ph
 	d.outstanding++
 	d.armTimerLocked(d.ex.p.s.messageTimeout)
@@ -88,6 +107,20 @@ func (d *direction) expectLocked(ph phase) {
 // acceptLocked consumes one outstanding message of phase ph; false means the
 // reply is spurious.
 func (d *direction) acceptLocked(ph phase) bool {
+	if d.mode.duplex() && ph != phaseHeaders {
+		// Headers must be answered first (ProcessorState's callback state);
+		// then body replies until the body ended, or the trailers reply.
+		if d.awaiting == phaseHeaders || d.duplexEnded {
+			return false
+		}
+		if ph == phaseTrailers {
+			if !d.duplexTrailersSent {
+				return false
+			}
+			d.duplexEnded = true
+		}
+		return true
+	}
 	if d.awaiting != ph || d.outstanding == 0 {
 		return false
 	}

@@ -28,6 +28,30 @@
 //     pipelined like Envoy's chunk queue with BufferLimit bytes of
 //     backpressure, each chunk forwarded only after its reply, then an empty
 //     end_of_stream chunk; responses are flushed per chunk so SSE streams).
+//   - BUFFERED_PARTIAL: the body is queued until it ends or passes
+//     BufferLimit, then sent as one message (end_of_stream false when the
+//     limit was hit or trailers follow); headers are held until its reply,
+//     which may mutate them; the rest of the body passes unprocessed.
+//   - FULL_DUPLEX_STREAMED (trailer mode SEND required, as Envoy's config
+//     check; failure_mode_allow forced off once a chunk was sent): every read
+//     goes to the processor at once, also before the headers reply; only
+//     the bytes of BodyResponse streamed_response replies continue, until
+//     one sets end_of_stream or the trailers reply arrives; a body reply
+//     before the headers reply, or a plain body/clear_body, is spurious; no
+//     message timer. Reached from the filter config or a mode_override
+//     (honoured only when the filter's own body modes are not
+//     FULL_DUPLEX_STREAMED).
+//   - Trailers: request and response trailers reach the processor when the
+//     trailer mode is SEND, after the body (BUFFERED and BUFFERED_PARTIAL
+//     bodies then go with end_of_stream false, STREAMED sends no
+//     end_of_stream chunk and the trailers message follows the last chunk
+//     reply); TrailersResponse header mutations apply under the mutation
+//     rules; trailers are forwarded to the upstream and downstream (a
+//     failure after response headers resets the stream).
+//   - observability_mode: messages flagged observability_mode, no
+//     protocol_config, nothing awaited and every reply ignored, no timers;
+//     only STREAMED bodies are sent; the stream is cancelled
+//     deferred_close_timeout (default 5s) after the request ended.
 //   - CONTINUE and CONTINUE_AND_REPLACE; header mutations under Envoy's
 //     mutation rules (HeaderMutationRules incl. disallow_is_error and the
 //     allow/disallow expressions) and the connection manager's default header
@@ -52,7 +76,8 @@
 //   - Untyped dynamic metadata: received into metadata_options
 //     receiving_namespaces, forwarded from forwarding_namespaces.
 //   - The side stream is cancelled (Envoy's reset) right after the last
-//     expected reply, and in any case when the downstream request ends.
+//     expected reply, and in any case when the downstream request ends
+//     (observability mode: deferred_close_timeout later).
 //   - Request and response bodies flow at the same time (full duplex), and
 //     an upstream failure after response headers resets the downstream
 //     stream.
@@ -76,6 +101,10 @@
 //     and 256 KiB first, standing in for what Envoy's codec receives while
 //     the filter waits; only a body that ends within that keeps the HTTP/1
 //     connection.
+//   - After a mode_override to FULL_DUPLEX_STREAMED, content-length is
+//     removed from the headers (the processor re-chunks the body).
+//   - A buffered response with trailers is flushed before the trailers so
+//     that Go's server frames it chunked.
 //   - Header mutation values come from raw_value only and the append
 //     BoolValue decides append versus overwrite; value and append_action are
 //     ignored, as in Envoy's mutation_utils with send_header_raw_value on.
@@ -83,17 +112,20 @@
 // # Not yet emulated
 //
 // New rejects configurations that need these:
-//   - observability_mode;
-//   - FULL_DUPLEX_STREAMED, BUFFERED_PARTIAL and GRPC body modes (a
-//     mode_override asking for one is ignored and counted);
+//   - the GRPC body mode (a mode_override asking for it is ignored and
+//     counted);
 //   - send_body_without_waiting_for_header_response;
 //   - http_service, processing_request_modifier, on_processing_response,
 //     allow_content_length_header.
 //
 // Silently absent:
-//   - trailers: no trailer messages are ever sent (request trailers are
-//     dropped, response trailers pass through unprocessed), so a trailer mode
-//     of SEND only matters for requests and responses without trailers;
+//   - the connection manager's stream_idle_timeout, which is what ends a
+//     FULL_DUPLEX_STREAMED exchange whose processor stops answering (Envoy's
+//     ServerWaitTooLongBeforeSendRespDuplexStreamed): here it waits until
+//     the downstream request goes away;
+//   - the v1.40 standalone mode_override reply before the request_headers
+//     reply, and CONTINUE_AND_REPLACE on a FULL_DUPLEX_STREAMED headers
+//     reply;
 //   - routing: there is one upstream and no route table, so :authority
 //     changes and clear_route_cache have no effect, and per-route
 //     ExtProcPerRoute overrides do not exist; the upstream Host is always the

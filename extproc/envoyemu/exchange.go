@@ -1,6 +1,7 @@
 package envoyemu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -30,6 +31,7 @@ type exchange struct {
 	respHeaders *headerMap
 	side        *sideStream
 	complete    bool // Envoy's processing_complete_
+	duplexSent  bool // a FULL_DUPLEX_STREAMED body chunk went out
 	verdict     verdict
 	done        chan struct{} // closed when complete becomes true
 	metadata    map[string]*structpb.Struct
@@ -120,6 +122,9 @@ func (ex *exchange) fail(err error) {
 // closeIfLast ends processing normally when last reports that no further
 // reply is expected (Envoy's closeGrpcStreamIfLastRespReceived).
 func (ex *exchange) closeIfLast(last func() bool) {
+	if ex.p.s.observability {
+		return // the stream lives until the request ends, then some more
+	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if last() {
@@ -205,6 +210,11 @@ func (ex *exchange) headerPhase(d *direction, h *headerMap, endOfStream bool) re
 	if !ex.sendHeaders(d, h, endOfStream) {
 		return replacement{}
 	}
+	if ex.p.s.observability {
+		// sendHeadersInObservabilityMode: headers continue at once and
+		// content-length stays.
+		return replacement{}
+	}
 	// Envoy strips content-length when decode/encodeHeaders returns, i.e.
 	// after sending the headers message and before its reply.
 	ex.removeContentLengthIfNeeded(d, h)
@@ -251,6 +261,11 @@ func (ex *exchange) applyHeadersReply(d *direction, h *headerMap, hr *extprocv3.
 			return replacement{}, err
 		}
 	}
+	if ex.modeOf(d).duplex() {
+		// A mode_override to FULL_DUPLEX_STREAMED: the processor re-chunks
+		// the body, a content-length kept from header time cannot hold.
+		h.remove("content-length")
+	}
 	if !replacing {
 		return replacement{}, nil
 	}
@@ -267,10 +282,13 @@ func (ex *exchange) applyHeadersReply(d *direction, h *headerMap, hr *extprocv3.
 	return rep, nil
 }
 
-// bufferedPhase sends a whole BUFFERED body and applies the reply (Envoy's
-// handleBufferedBodyCallback). On an error processing must fail.
-func (ex *exchange) bufferedPhase(d *direction, h *headerMap, data []byte) ([]byte, error) {
-	if !ex.sendBody(d, pendingChunk{data: data, endOfStream: true}) {
+// bufferedPhase sends a BUFFERED body, or the BUFFERED_PARTIAL prefix, and
+// applies the reply (Envoy's handleBufferedBodyCallback and
+// handleBufferedPartialBodyCallback); endOfStream is false when trailers
+// follow or, in BUFFERED_PARTIAL, the buffer limit was hit. On an error
+// processing must fail.
+func (ex *exchange) bufferedPhase(d *direction, h *headerMap, data []byte, endOfStream bool) ([]byte, error) {
+	if !ex.sendBody(d, pendingChunk{data: data, endOfStream: endOfStream}) {
 		return data, nil
 	}
 	resp, ok := ex.await(d)
@@ -314,6 +332,9 @@ func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 	noBody := r.Body == nil || r.Body == http.NoBody
 	d := ex.req
 
+	if !noBody && ex.duplexHeadersFirst(d) {
+		return ex.duplexRequest(d)
+	}
 	rep := ex.headerPhase(d, ex.reqHeaders, noBody)
 	ex.closeIfLast(func() bool {
 		return (noBody || (d.mode.body == filterv3.ProcessingMode_NONE && !d.mode.sendTrailers)) &&
@@ -337,11 +358,21 @@ func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 	// reader: the upstream transport must not read r.Body itself, it may go on
 	// after ServeHTTP returns.
 	src := ex.readDownstream()
-	if ex.isComplete() || mode.body == filterv3.ProcessingMode_NONE {
-		return upstreamBody{r: src.rest(nil)}, true
-	}
-	if mode.body == filterv3.ProcessingMode_STREAMED {
+	tr := &trailerStash{}
+	switch {
+	case ex.isComplete() || mode.body == filterv3.ProcessingMode_NONE:
+		return ex.requestBody(src.rest(nil), tr), true
+	case ex.p.s.observability:
+		if mode.body != filterv3.ProcessingMode_STREAMED {
+			return ex.requestBody(src.rest(nil), tr), true // no other body mode is observed
+		}
+		return ex.requestBody(ex.observe(d, src, ex.hasRequestTrailers), tr), true
+	case mode.body == filterv3.ProcessingMode_STREAMED:
 		return ex.streamRequestBody(src), true
+	case mode.duplex():
+		return ex.duplexRequestBody(src, nil, nil), true
+	case mode.body == filterv3.ProcessingMode_BUFFERED_PARTIAL:
+		return ex.partialRequest(d, src)
 	}
 
 	data, err := ex.bufferBody(src)
@@ -358,18 +389,18 @@ func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 			ex.writeLocalReply(lr)
 			return upstreamBody{}, false
 		}
-		return upstreamBody{r: src.rest(data)}, true
+		return ex.requestBody(src.rest(data), tr), true
 	case err != nil:
 		return upstreamBody{}, false // the client went away mid-body
 	}
-	if data, err = ex.bufferedPhase(d, ex.reqHeaders, data); err != nil {
+	if data, err = ex.bufferedPhase(d, ex.reqHeaders, data, !ex.hasRequestTrailers()); err != nil {
 		ex.fail(err)
 	}
 	if lr := ex.pendingReply(); lr != nil {
 		ex.writeLocalReply(lr)
 		return upstreamBody{}, false
 	}
-	return bytesBody(data), true
+	return ex.requestBody(bytes.NewReader(data), tr), true
 }
 
 // streamRequestBody runs the STREAMED request body in its own goroutine,
@@ -377,19 +408,23 @@ func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 func (ex *exchange) streamRequestBody(src *chunkReader) upstreamBody {
 	pr, pw := io.Pipe()
 	exited := make(chan struct{})
+	tr := &trailerStash{}
 	go func() {
 		defer close(exited)
 		err := ex.streamBody(ex.req, src, func(p []byte) error {
 			_, err := pw.Write(p)
 			return err
-		})
+		}, ex.hasRequestTrailers)
+		if err == nil {
+			err = ex.requestTrailerPhase(tr)
+		}
 		_ = pw.CloseWithError(err)
 	}()
 	ex.onFinish(func() {
 		_ = pr.CloseWithError(context.Canceled)
 		<-exited
 	})
-	return upstreamBody{r: pr}
+	return ex.requestBody(pr, tr)
 }
 
 // processResponse plays the response direction and writes the response
@@ -405,6 +440,10 @@ func (ex *exchange) processResponse(resp *http.Response) {
 	ex.mu.Unlock()
 	noBody := resp.Body == nil || resp.Body == http.NoBody
 
+	if !noBody && ex.duplexHeadersFirst(d) {
+		ex.duplexResponse(d, h, resp, true)
+		return
+	}
 	rep := ex.headerPhase(d, h, noBody)
 	ex.closeIfLast(func() bool {
 		return noBody || (d.mode.body == filterv3.ProcessingMode_NONE && !d.mode.sendTrailers)
@@ -422,29 +461,46 @@ func (ex *exchange) processResponse(resp *http.Response) {
 		ex.writeHeaders(h)
 		return
 	}
-	src := ex.readUpstream(resp.Body)
 	mode := ex.modeOf(d)
+	if mode.duplex() && !ex.isComplete() && !ex.p.s.observability {
+		ex.duplexResponse(d, h, resp, false)
+		return
+	}
+	src := ex.readUpstream(resp.Body)
+	hasTrailers := func() bool { return trailerMap(resp.Trailer) != nil }
 	switch {
-	case ex.isComplete() || mode.body == filterv3.ProcessingMode_NONE:
+	case ex.isComplete() || mode.body == filterv3.ProcessingMode_NONE ||
+		(ex.p.s.observability && mode.body != filterv3.ProcessingMode_STREAMED):
 		ex.writeHeaders(h)
 		ex.flush()
 		ex.copyDownstream(src.rest(nil))
+	case ex.p.s.observability:
+		ex.writeHeaders(h)
+		ex.flush()
+		ex.copyDownstream(ex.observe(d, src, hasTrailers))
 	case mode.body == filterv3.ProcessingMode_STREAMED:
 		ex.writeHeaders(h)
 		ex.flush()
 		// Headers are out: a local reply or an upstream failure from here on
 		// can only reset the downstream stream.
-		if err := ex.streamBody(d, src, ex.writeDownstream); err != nil {
+		if err := ex.streamBody(d, src, ex.writeDownstream, hasTrailers); err != nil {
 			ex.resetDownstream()
 		}
+	case mode.body == filterv3.ProcessingMode_BUFFERED_PARTIAL:
+		if !ex.partialResponse(d, h, src, hasTrailers) {
+			return
+		}
 	default: // BUFFERED
-		ex.bufferedResponse(d, h, src)
+		if !ex.bufferedResponse(d, h, src, hasTrailers) {
+			return
+		}
 	}
-	ex.copyTrailers(resp)
+	ex.responseTrailers(d, resp)
 }
 
-// bufferedResponse handles a BUFFERED response body.
-func (ex *exchange) bufferedResponse(d *direction, h *headerMap, src *chunkReader) {
+// bufferedResponse handles a BUFFERED response body; false means a local
+// reply was sent instead.
+func (ex *exchange) bufferedResponse(d *direction, h *headerMap, src *chunkReader, hasTrailers func() bool) bool {
 	data, err := ex.bufferBody(src)
 	switch {
 	case errors.Is(err, errOverLimit):
@@ -453,25 +509,32 @@ func (ex *exchange) bufferedResponse(d *direction, h *headerMap, src *chunkReade
 			body:    []byte("Internal Server Error"),
 			details: "response_payload_too_large",
 		})
-		return
+		return false
 	case errors.Is(err, errProcessingEnded):
 		if lr := ex.pendingReply(); lr != nil {
 			ex.writeLocalReply(lr)
-			return
+			return false
 		}
 		ex.writeHeaders(h)
 		ex.copyDownstream(src.rest(data))
-		return
+		return true
 	case err != nil:
 		ex.resetDownstream()
 	}
-	if data, err = ex.bufferedPhase(d, h, data); err != nil {
+	if data, err = ex.bufferedPhase(d, h, data, !hasTrailers()); err != nil {
 		ex.fail(err)
 	}
 	if lr := ex.pendingReply(); lr != nil {
 		ex.writeLocalReply(lr)
-		return
+		return false
 	}
 	ex.writeHeaders(h)
-	_, _ = ex.w.Write(data)
+	if hasTrailers() {
+		// Trailers need chunked framing: without a flush Go's server would
+		// set a Content-Length for the buffered body and drop them.
+		_ = ex.writeDownstream(data)
+	} else {
+		_, _ = ex.w.Write(data)
+	}
+	return true
 }

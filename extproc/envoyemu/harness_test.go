@@ -153,6 +153,7 @@ type seenRequest struct {
 	Body                         string
 	ContentLength                int64
 	TransferEncoding             []string
+	Trailer                      http.Header
 }
 
 // harness wires downstream client -> Proxy -> upstream, with the Proxy
@@ -204,6 +205,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Host: r.Host,
 			Header: r.Header.Clone(), Body: string(body),
 			ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding,
+			Trailer: r.Trailer.Clone(),
 		})
 		h.mu.Unlock()
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
@@ -273,6 +275,7 @@ type response struct {
 	bodyErr          error
 	contentLength    int64
 	transferEncoding []string
+	trailer          http.Header
 }
 
 // newRequest builds a downstream request without Go's default User-Agent.
@@ -301,7 +304,7 @@ func (h *harness) do(req *http.Request) response {
 	body, err := io.ReadAll(resp.Body)
 	return response{
 		status: resp.StatusCode, header: resp.Header, body: string(body), bodyErr: err,
-		contentLength: resp.ContentLength, transferEncoding: resp.TransferEncoding,
+		contentLength: resp.ContentLength, transferEncoding: resp.TransferEncoding, trailer: resp.Trailer,
 	}
 }
 
@@ -324,7 +327,7 @@ func (h *harness) doRaw(raw string) response {
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: string(body), bodyErr: err,
-		contentLength: resp.ContentLength, transferEncoding: resp.TransferEncoding}
+		contentLength: resp.ContentLength, transferEncoding: resp.TransferEncoding, trailer: resp.Trailer}
 }
 
 func (h *harness) upstreamRequests() []seenRequest {
@@ -375,6 +378,10 @@ func describe(m *extprocv3.ProcessingRequest) string {
 		return fmt.Sprintf("request_body(%s,eos=%t)", bodyDesc(r.RequestBody.GetBody()), r.RequestBody.GetEndOfStream())
 	case *extprocv3.ProcessingRequest_ResponseBody:
 		return fmt.Sprintf("response_body(%s,eos=%t)", bodyDesc(r.ResponseBody.GetBody()), r.ResponseBody.GetEndOfStream())
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return fmt.Sprintf("request_trailers%q", headerPairs(r.RequestTrailers.GetTrailers()))
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return fmt.Sprintf("response_trailers%q", headerPairs(r.ResponseTrailers.GetTrailers()))
 	}
 	return msgKind(m)
 }

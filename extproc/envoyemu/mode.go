@@ -53,7 +53,8 @@ func (m directionMode) noExternalProcess() bool {
 // bodyModeEmulated reports whether the emulation implements body mode m.
 func bodyModeEmulated(m filterv3.ProcessingMode_BodySendMode) bool {
 	switch m {
-	case filterv3.ProcessingMode_NONE, filterv3.ProcessingMode_BUFFERED, filterv3.ProcessingMode_STREAMED:
+	case filterv3.ProcessingMode_NONE, filterv3.ProcessingMode_BUFFERED, filterv3.ProcessingMode_STREAMED,
+		filterv3.ProcessingMode_BUFFERED_PARTIAL, filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
 		return true
 	default:
 		return false
@@ -98,4 +99,12 @@ func overrideAllowed(mode *filterv3.ProcessingMode, allowed []*filterv3.Processi
 		}
 	}
 	return false
+}
+
+func (m directionMode) duplex() bool { return m.body == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED }
+
+// isDuplex reports whether either body mode of pm is FULL_DUPLEX_STREAMED.
+func isDuplex(pm *filterv3.ProcessingMode) bool {
+	return pm.GetRequestBodyMode() == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED ||
+		pm.GetResponseBodyMode() == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED
 }

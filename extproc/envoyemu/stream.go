@@ -40,7 +40,13 @@ func (ex *exchange) openStream() (side *sideStream, ok bool) {
 	if side != nil {
 		return side, true
 	}
-	ctx, cancel := context.WithCancel(ex.ctx)
+	parent := ex.ctx
+	if ex.p.s.observability {
+		// The stream outlives the downstream request by
+		// deferred_close_timeout (Envoy's deferredCloseStream).
+		parent = context.WithoutCancel(ex.ctx)
+	}
+	ctx, cancel := context.WithCancel(parent)
 	stream, err := ex.p.client.Process(ctx)
 	if err != nil {
 		cancel()
@@ -74,11 +80,21 @@ func (ex *exchange) send(d *direction, ph phase, req *extprocv3.ProcessingReques
 		RequestBodyMode:  ex.req.mode.body,
 		ResponseBodyMode: ex.resp.mode.body,
 	}
-	d.expectLocked(ph)
+	obs := ex.p.s.observability
+	switch {
+	case obs:
+		// Nothing is awaited: no reply, no timer.
+		req.ObservabilityMode = true
+	case d.mode.duplex() && ph == phaseBody:
+		ex.duplexSent = true
+	}
+	if !obs {
+		d.expectLocked(ph)
+	}
 	ex.mu.Unlock()
 
 	side.sendMu.Lock()
-	if !side.protocolConfigSent {
+	if !side.protocolConfigSent && !obs {
 		req.ProtocolConfig = pc
 		side.protocolConfigSent = true
 	}
@@ -98,8 +114,20 @@ func (ex *exchange) closeStreamLocked() {
 		return
 	}
 	ex.side.closed = true
-	ex.side.cancel()
+	if ex.p.s.observability {
+		// Deferred close: messages still in flight reach the processor.
+		time.AfterFunc(ex.p.s.deferredCloseTimeout, ex.side.cancel)
+	} else {
+		ex.side.cancel()
+	}
 	ex.p.stats.streamsClosed.Add(1)
+}
+
+// failOpenLocked reports whether failures let the request carry on:
+// failure_mode_allow, forced off once a FULL_DUPLEX_STREAMED body chunk was
+// sent (the processor drained it; there is nothing to carry on with).
+func (ex *exchange) failOpenLocked() bool {
+	return ex.p.s.failureModeAllow && !ex.duplexSent
 }
 
 // receive is the stream's receive loop (Envoy's onReceiveMessage and
@@ -111,19 +139,28 @@ func (ex *exchange) receive(side *sideStream) {
 			ex.onStreamError(err)
 			return
 		}
-		ex.onReply(resp)
+		if deliver := ex.onReply(resp); deliver != nil {
+			deliver()
+		}
 	}
 }
 
-func (ex *exchange) onReply(resp *extprocv3.ProcessingResponse) {
+// onReply handles one reply under mu. A FULL_DUPLEX_STREAMED reply is not
+// bounded by what was sent, so the returned deliver, when not nil, hands it
+// to its direction after mu is released (the receive loop is the only
+// sender, so order is kept).
+func (ex *exchange) onReply(resp *extprocv3.ProcessingResponse) (deliver func()) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
+	if ex.p.s.observability {
+		return nil // replies are ignored in observability mode
+	}
 	if ex.complete {
-		return // late replies are ignored
+		return nil // late replies are ignored
 	}
 	if t := resp.GetOverrideMessageTimeout(); t != nil {
 		ex.onNewTimeoutLocked(t)
-		return
+		return nil
 	}
 	var d *direction
 	var ph phase
@@ -148,28 +185,59 @@ func (ex *exchange) onReply(resp *extprocv3.ProcessingResponse) {
 		ex.p.stats.msgsReceived.Add(1)
 		ex.setDynamicMetadataLocked(resp)
 		ex.finishProcessingLocked(verdict{reply: immediateReply(r.ImmediateResponse)})
-		return
+		return nil
 	default:
 		ex.spuriousLocked("unhandled message")
-		return
+		return nil
 	}
+	duplex := d.mode.duplex() && ph != phaseHeaders
 	if !d.acceptLocked(ph) {
 		ex.spuriousLocked("spurious message")
-		return
+		return nil
+	}
+	if duplex && ph == phaseBody {
+		// handleBodyResponse in FULL_DUPLEX_STREAMED: only streamed_response.
+		sr := bodyReplyOf(resp).GetResponse().GetBodyMutation().GetStreamedResponse()
+		if sr == nil {
+			ex.spuriousLocked("spurious message: FULL_DUPLEX_STREAMED body reply without streamed_response")
+			return nil
+		}
+		if sr.GetEndOfStream() {
+			d.duplexEnded = true
+		}
 	}
 	ex.p.stats.msgsReceived.Add(1)
 	if ph == phaseHeaders {
 		ex.applyModeOverrideLocked(resp.GetModeOverride())
 	}
 	ex.setDynamicMetadataLocked(resp)
-	d.replies <- resp // never blocks: capacity exceeds the outstanding bound
+	if !duplex {
+		d.replies <- resp // never blocks: capacity exceeds the outstanding bound
+		return nil
+	}
+	return func() {
+		select {
+		case d.replies <- resp:
+		case <-ex.ctx.Done():
+		}
+	}
+}
+
+// bodyReplyOf returns the BodyResponse of either direction.
+func bodyReplyOf(resp *extprocv3.ProcessingResponse) *extprocv3.BodyResponse {
+	if br := resp.GetRequestBody(); br != nil {
+		return br
+	}
+	return resp.GetResponseBody()
 }
 
 // applyModeOverrideLocked mirrors the mode_override handling of Envoy's
 // onReceiveMessage for a reply to a headers message.
 func (ex *exchange) applyModeOverrideLocked(override *filterv3.ProcessingMode) {
 	s := ex.p.s
-	if override == nil || !s.allowModeOverride {
+	// Not when the filter's own body mode is FULL_DUPLEX_STREAMED
+	// (processor_state's setProcessingMode).
+	if override == nil || !s.allowModeOverride || isDuplex(s.mode) {
 		return
 	}
 	mode := effectiveModeOverride(override, s.mode)
@@ -207,7 +275,7 @@ func (ex *exchange) onNewTimeoutLocked(t *durationpb.Duration) {
 // the processor from now on, fail-closed sends a local reply.
 func (ex *exchange) spuriousLocked(reason string) {
 	ex.p.stats.spurious.Add(1)
-	if ex.p.s.failureModeAllow {
+	if ex.failOpenLocked() {
 		ex.p.stats.failureModeAllowed.Add(1)
 		ex.finishProcessingLocked(verdict{})
 		return
@@ -244,7 +312,7 @@ func (ex *exchange) onStreamError(err error) {
 	default:
 		s := status.Convert(err)
 		st.streamsFailed.Add(1)
-		if ex.p.s.failureModeAllow {
+		if ex.failOpenLocked() {
 			st.failureModeAllowed.Add(1)
 			ex.finishProcessingLocked(verdict{})
 			return
@@ -264,7 +332,7 @@ func (ex *exchange) onMessageTimeout(d *direction, gen uint64) {
 		return
 	}
 	ex.p.stats.messageTimeouts.Add(1)
-	if ex.p.s.failureModeAllow {
+	if ex.failOpenLocked() {
 		ex.p.stats.failureModeAllowed.Add(1)
 		ex.finishProcessingLocked(verdict{})
 		return

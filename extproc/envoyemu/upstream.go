@@ -10,8 +10,11 @@ import (
 )
 
 // upstreamBody is the request body to send upstream; a nil r means none.
+// trailer, when not nil, becomes the upstream request's Trailer: it is empty
+// when the request starts and filled as r reaches its end (see requestBody).
 type upstreamBody struct {
-	r io.Reader
+	r       io.Reader
+	trailer http.Header
 }
 
 func bytesBody(b []byte) upstreamBody { return upstreamBody{r: bytes.NewReader(b)} }
@@ -100,6 +103,7 @@ func (ex *exchange) upstreamRequest(ctx context.Context, body upstreamBody) (*ht
 		ProtoMinor: 1,
 		Header:     hdr,
 		Host:       u.Host,
+		Trailer:    body.trailer,
 	}
 	cl := h.contentLength()
 	switch {
