@@ -1,11 +1,8 @@
 package dlpbench
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -27,30 +24,9 @@ type corpusCase struct {
 
 func loadCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	path, err := dlptest.Corpus("corpora/secrets/gitleaks_rules.jsonl")
+	rows, err := dlptest.ReadJSONL[corpusCase]("corpora/secrets/gitleaks_rules.jsonl")
 	if err != nil {
 		t.Fatalf("gitleaks corpus: %v", err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []corpusCase
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var row corpusCase
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatalf("%s:%d: %v", path, len(rows)+1, err)
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) == 0 {
-		t.Fatalf("%s: empty", path)
 	}
 	return rows
 }

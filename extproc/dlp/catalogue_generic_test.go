@@ -1,14 +1,13 @@
 package dlp
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
 
 // gitleaksGeneric maps gitleaks' structural rules to the generic types that
@@ -32,15 +31,15 @@ var genericFloors = map[string][2]float64{
 // TestGitleaksGenericCorpus scores the generic secret types on gitleaks'
 // structural rules (a development check of the heuristics, not a target).
 func TestGitleaksGenericCorpus(t *testing.T) {
-	path, err := dlptest.Corpus("corpora/secrets/gitleaks_rules.jsonl")
+	type corpusRow struct {
+		Text     string `json:"text"`
+		Label    string `json:"label"`
+		Positive bool   `json:"positive"`
+	}
+	rows, err := dlptest.ReadJSONL[corpusRow]("corpora/secrets/gitleaks_rules.jsonl")
 	if err != nil {
 		t.Fatalf("corpus: %v", err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	e, err := NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -53,18 +52,8 @@ func TestGitleaksGenericCorpus(t *testing.T) {
 	}
 	type score struct{ pos, hit, neg, fp int }
 	scores := map[string]*score{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	debug := os.Getenv("DLP_DEBUG") != ""
-	for sc.Scan() {
-		var row struct {
-			Text     string `json:"text"`
-			Label    string `json:"label"`
-			Positive bool   `json:"positive"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
+	for _, row := range rows {
 		types, ok := gitleaksGeneric[row.Label]
 		if !ok {
 			continue
@@ -99,9 +88,6 @@ func TestGitleaksGenericCorpus(t *testing.T) {
 				s.fp++
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	var labels, lines []string
 	for l := range scores {

@@ -1,14 +1,12 @@
 package dlp
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
-	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
 
 // TestGitleaksCorpus scores the covered types on gitleaks' own rule cases:
@@ -16,32 +14,22 @@ import (
 // on. It prints per-type figures and fails below the floors measured when the
 // catalogue was written (regressions), not at the issue's final targets.
 func TestGitleaksCorpus(t *testing.T) {
-	path, err := dlptest.Corpus("corpora/secrets/gitleaks_rules.jsonl")
+	type corpusRow struct {
+		Text     string `json:"text"`
+		Label    string `json:"label"`
+		Positive bool   `json:"positive"`
+	}
+	rows, err := dlptest.ReadJSONL[corpusRow]("corpora/secrets/gitleaks_rules.jsonl")
 	if err != nil {
 		t.Fatalf("corpus: %v", err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	e, err := NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	type score struct{ pos, hit, neg, fp int }
 	scores := map[string]*score{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var row struct {
-			Text     string `json:"text"`
-			Label    string `json:"label"`
-			Positive bool   `json:"positive"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
+	for _, row := range rows {
 		typ, ok := dlptest.GitleaksLabels[row.Label]
 		if !ok {
 			continue
@@ -68,9 +56,6 @@ func TestGitleaksCorpus(t *testing.T) {
 				s.fp++
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	var types []string
 	var pos, hit, neg, fp int

@@ -3,7 +3,6 @@ package dlp
 import (
 	"bytes"
 	"encoding/base64"
-	"sort"
 	"unicode/utf8"
 )
 
@@ -57,7 +56,7 @@ func (e *Engine) ScanDeepWith(text []byte, dst []Finding, extra ...Scanner) []Fi
 	if len(dst) == n && len(extra) == 0 {
 		return dst
 	}
-	return sortUnique(dst, start)
+	return sortFindings(dst, start)
 }
 
 // deepRun is one ScanDeepWith call.
@@ -447,26 +446,4 @@ func printable(b []byte) bool {
 		}
 	}
 	return total > 0 && bad*10 <= total
-}
-
-// sortUnique sorts dst[start:] by (Start, End, Type) and drops repeats.
-func sortUnique(dst []Finding, start int) []Finding {
-	found := dst[start:]
-	sort.Slice(found, func(i, j int) bool {
-		if found[i].Start != found[j].Start {
-			return found[i].Start < found[j].Start
-		}
-		if found[i].End != found[j].End {
-			return found[i].End < found[j].End
-		}
-		return found[i].Type < found[j].Type
-	})
-	out := dst[:start]
-	for _, f := range found {
-		if len(out) > start && out[len(out)-1] == f {
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
 }

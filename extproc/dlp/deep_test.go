@@ -1,12 +1,12 @@
 package dlp
 
 import (
-	"fmt"
-
 	"encoding/base64"
-	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
 
 const testAWSKey = "AKIAQYLPMN5HFIQR7BWX"

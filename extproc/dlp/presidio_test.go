@@ -1,14 +1,13 @@
 package dlp
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
 
 // presidioTypes maps Presidio entity types to ours. IP_ADDRESS entities
@@ -89,15 +88,21 @@ func presidioType(typ, value string) (string, bool) {
 // sentences" figure is recall on the rows that hold more than the value;
 // it is the one that compares with labelled sets of written text.
 func TestPresidioCorpus(t *testing.T) {
-	path, err := dlptest.Corpus("corpora/pii/presidio_recognizer_tests.jsonl")
+	type corpusRow struct {
+		Text     string `json:"text"`
+		Entities []struct {
+			Type       string `json:"type"`
+			Start, End int
+			Value      string `json:"value"`
+		} `json:"entities"`
+		ExpectedTypes []string `json:"expected_types"`
+		ExpectedCount int      `json:"expected_count"`
+		NegativeFor   []string `json:"negative_for"`
+	}
+	rows, err := dlptest.ReadJSONL[corpusRow]("corpora/pii/presidio_recognizer_tests.jsonl")
 	if err != nil {
 		t.Fatalf("corpus: %v", err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	e, err := NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,23 +115,7 @@ func TestPresidioCorpus(t *testing.T) {
 		scores[typ] = &score{}
 	}
 	scores["ipv6-address"] = &score{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var row struct {
-			Text     string `json:"text"`
-			Entities []struct {
-				Type       string `json:"type"`
-				Start, End int
-				Value      string `json:"value"`
-			} `json:"entities"`
-			ExpectedTypes []string `json:"expected_types"`
-			ExpectedCount int      `json:"expected_count"`
-			NegativeFor   []string `json:"negative_for"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
+	for _, row := range rows {
 		if len(row.Entities) == 0 && len(row.ExpectedTypes) > 0 {
 			// A count-only row ("span not given"): predictions of the
 			// expected type are matched by number, not by position.
@@ -231,9 +220,6 @@ func TestPresidioCorpus(t *testing.T) {
 				}
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	var types, lines []string
 	for typ := range scores {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -71,7 +70,7 @@ func (s *Service) ImportOpenAPI(ctx context.Context, r *connect.Request[registry
 		Warnings: doc.Warnings, Tools: make([]*registryv1.GeneratedTool, 0, len(doc.Tools))}
 	for _, t := range doc.Tools {
 		out.Tools = append(out.Tools, &registryv1.GeneratedTool{Name: t.Name, Method: t.Request.Method, Path: t.Request.Path,
-			OperationId: t.OperationID, Operation: string(operationOfMethod(t.Request.Method)), RiskLevel: t.Risk.Level,
+			OperationId: t.OperationID, Operation: string(catalog.OperationForMethod(t.Request.Method)), RiskLevel: t.Risk.Level,
 			RiskScore: int32(t.Risk.Score), RiskReasons: t.Risk.Reasons, RateLimitPerHour: int32(t.RateLimitPerHour)})
 	}
 	if m.GetDryRun() {
@@ -112,7 +111,7 @@ func checkImportServer(in *registryv1.ImportOpenAPIServer) error {
 func generatedServer(in *registryv1.ImportOpenAPIServer, docName string, doc *openapi.Document) (*registryv1.Server, error) {
 	name := in.GetName()
 	if name == "" {
-		name = serverNameFor(doc.Title, docName)
+		name = catalog.ServerNameFor(doc.Title, docName)
 	}
 	desc := in.GetDescription()
 	if desc == "" {
@@ -139,7 +138,7 @@ func generatedServer(in *registryv1.ImportOpenAPIServer, docName string, doc *op
 			return nil, invalid(fmt.Sprintf("document.tools[%d].input_schema", i), "tool %s: %v", t.Name, err)
 		}
 		out.Tools = append(out.Tools, &registryv1.Tool{Name: t.Name, Description: t.Description, InputSchema: schema,
-			Operation: string(operationOfMethod(t.Request.Method)), Risk: t.Risk.Level,
+			Operation: string(catalog.OperationForMethod(t.Request.Method)), Risk: t.Risk.Level,
 			RateLimitPerHour: int32(min(t.RateLimitPerHour, catalog.MaxRateLimitPerHour))})
 	}
 	return out, nil
@@ -167,42 +166,4 @@ func importSummary(d *openapi.Document) *registryv1.ImportOpenAPISummary {
 			OperationId: sk.OperationID, Kind: sk.Kind, Reason: sk.Reason})
 	}
 	return out
-}
-
-// operationOfMethod maps an HTTP method to the catalog's operation kind:
-// GET, HEAD and OPTIONS read, DELETE deletes, anything else writes.
-func operationOfMethod(method string) catalog.Operation {
-	switch strings.ToUpper(method) {
-	case "GET", "HEAD", "OPTIONS":
-		return catalog.OpRead
-	case "DELETE":
-		return catalog.OpDelete
-	}
-	return catalog.OpWrite
-}
-
-var nonNameRE = regexp.MustCompile(`[^a-z0-9-]+`)
-
-// serverNameFor derives a catalog server name from a document's title (or,
-// without one, its file name): lower case, runs of other characters
-// replaced by "-", at most 63 characters; "generated" when nothing is left.
-func serverNameFor(title, file string) string {
-	base := title
-	if base == "" {
-		base = file
-		if i := strings.LastIndexAny(base, `/\`); i >= 0 {
-			base = base[i+1:]
-		}
-		if i := strings.LastIndex(base, "."); i > 0 {
-			base = base[:i]
-		}
-	}
-	n := strings.Trim(nonNameRE.ReplaceAllString(strings.ToLower(base), "-"), "-")
-	if len(n) > 63 {
-		n = strings.TrimRight(n[:63], "-")
-	}
-	if n == "" {
-		n = "generated"
-	}
-	return n
 }

@@ -1,6 +1,8 @@
 package dlptest
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -36,4 +38,35 @@ func Corpus(rel string) (string, error) {
 			return "", errors.New(rel + " not found in third_party/ or shared/ above " + wd + " (set PORTCULLIS_SHARED)")
 		}
 	}
+}
+
+// ReadJSONL reads a JSON-lines corpus (see Corpus for rel) into rows of T;
+// errors name the file and line.
+func ReadJSONL[T any](rel string) ([]T, error) {
+	path, err := Corpus(rel)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var row T
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, len(rows)+1, err)
+		}
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: empty", path)
+	}
+	return rows, nil
 }

@@ -1,13 +1,11 @@
 package validate
 
 import (
-	"bufio"
-	"encoding/json"
-	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
-	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/portcullis/portcullis/extproc/dlp/dlptest"
 )
 
 // presidioCorpus holds Microsoft Presidio's recognizer test cases (MIT); see
@@ -85,15 +83,10 @@ var presidioKnownDisagreements = map[string]string{
 }
 
 func TestPresidioAgreement(t *testing.T) {
-	path, err := dlptest.Corpus(presidioCorpus)
+	rows, err := dlptest.ReadJSONL[presidioRow](presidioCorpus)
 	if err != nil {
 		t.Fatalf("Presidio corpus: %v", err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	type tally struct{ pos, posOK, neg, negOK int }
 	stats := map[string]*tally{}
 	get := func(typ string) *tally {
@@ -103,13 +96,7 @@ func TestPresidioAgreement(t *testing.T) {
 		return stats[typ]
 	}
 	var unexpected []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r presidioRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("bad row: %v", err)
-		}
+	for _, r := range rows {
 		for _, e := range r.Entities {
 			v, ok := presidioValidators[e.Type]
 			if !ok {
@@ -143,9 +130,6 @@ func TestPresidioAgreement(t *testing.T) {
 				s.negOK++
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	types := make([]string, 0, len(stats))
 	for typ := range stats {

@@ -15,7 +15,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -118,7 +117,7 @@ func openapiCmd(ctx context.Context, args []string, stdout, stderr io.Writer, is
 		for _, d := range res.Documents {
 			name := *server
 			if name == "" || len(res.Documents) > 1 {
-				name = serverName(d)
+				name = catalog.ServerNameFor(d.Title, d.File)
 			}
 			path, err := writeServer(*dir, name, *url, *owner, *env, *credHeader, *credRef, d)
 			if err != nil {
@@ -145,21 +144,6 @@ func progressBar(w io.Writer) func(openapi.Progress) {
 		}
 		fmt.Fprintf(w, "\r[%s%s] %d/%d operations  %s\033[K", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), p.Done, p.Operations, filepath.Base(p.File))
 	}
-}
-
-var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
-
-// serverName derives a catalog server name from a document.
-func serverName(d *openapi.Document) string {
-	base := d.Title
-	if base == "" {
-		base = strings.TrimSuffix(filepath.Base(d.File), filepath.Ext(d.File))
-	}
-	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(base), "-"), "-")
-	if n == "" {
-		n = "generated"
-	}
-	return n
 }
 
 // generated server YAML, in the catalog's layout.
@@ -201,7 +185,7 @@ func writeServer(dir, name, url, owner, env, header, credRef string, d *openapi.
 	s := genServer{Name: name, Description: strings.TrimSpace("Generated from " + filepath.Base(d.File) + " (" + d.Title + ")"),
 		URL: url, Owner: owner, Environment: env, Auth: auth, Tags: []string{"generated", "openapi"}}
 	for _, t := range d.Tools {
-		s.Tools = append(s.Tools, genTool{Name: t.Name, Description: t.Description, Operation: operationOf(t.Request.Method),
+		s.Tools = append(s.Tools, genTool{Name: t.Name, Description: t.Description, Operation: string(catalog.OperationForMethod(t.Request.Method)),
 			Risk: t.Risk.Level, RateLimitPerHour: t.RateLimitPerHour, InputSchema: t.InputSchema})
 	}
 	out, err := yaml.Marshal(map[string]any{"servers": []genServer{s}})
@@ -217,17 +201,6 @@ func writeServer(dir, name, url, owner, env, header, credRef string, d *openapi.
 		return "", err
 	}
 	return path, os.Rename(tmp, path)
-}
-
-// operationOf maps an HTTP method to the catalog's operation kind.
-func operationOf(method string) string {
-	switch strings.ToUpper(method) {
-	case "GET", "HEAD", "OPTIONS":
-		return string(catalog.OpRead)
-	case "DELETE":
-		return string(catalog.OpDelete)
-	}
-	return string(catalog.OpWrite)
 }
 
 func registryAuth(header, ref string) *registryv1.Auth {
