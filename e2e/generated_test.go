@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,10 +17,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/portcullis/portcullis/extproc/devproxy"
-	extproc "github.com/portcullis/portcullis/extproc/mainlib"
 	"github.com/portcullis/portcullis/registry/openapi"
 	"github.com/portcullis/portcullis/registry/openapi/mcpserver"
 )
@@ -130,36 +126,9 @@ agents:
 	if err := os.WriteFile(policyPath, []byte(pol), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	extAddr, gwAddr := freeAddr(t), freeAddr(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errs <- extproc.Main(ctx, []string{"-config", policyPath, "-listen", extAddr, "-kafka-brokers", strings.Join(cluster.ListenAddrs(), ","),
-			"-spool-dir", filepath.Join(dir, "spool"), "-instance", "gen-1", "-shutdown-grace", "1s"}, strings.NewReader(""), io.Discard, io.Discard)
-	}()
-	waitTCP(t, extAddr)
-	go func() {
-		defer wg.Done()
-		errs <- devproxy.Main(ctx, []string{"-bootstrap", "../envoy/envoy.yaml", "-listen", gwAddr, "-extproc", extAddr, "-upstream", genSrv.URL}, io.Discard)
-	}()
-	waitTCP(t, gwAddr)
-	defer func() {
-		cancel()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("service: %v", err)
-			}
-		}
-	}()
+	gw := startGateway(t, []string{"-config", policyPath}, genSrv.URL, dir, "gen-1")
+	defer gw.stop(t)
+	gwAddr := gw.Addr
 
 	client := mcp.NewClient(&mcp.Implementation{Name: "pet-agent", Version: "1"}, nil)
 	cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)

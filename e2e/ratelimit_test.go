@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,11 +15,8 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/portcullis/portcullis/extproc/devproxy"
-	extproc "github.com/portcullis/portcullis/extproc/mainlib"
 	decisionv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1"
 	registryv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/registry/v1"
 	"github.com/portcullis/portcullis/registry/openapi"
@@ -155,39 +151,11 @@ func TestGeneratedToolRateLimit(t *testing.T) {
 		}
 	}
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	decisions := readDecisions(ctx, t, cluster.ListenAddrs())
-	extAddr, gwAddr := freeAddr(t), freeAddr(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errs <- extproc.Main(ctx, []string{"-registry-url", "http://" + reg.addr, "-registry-token-file", tokenFile,
-			"-registry-initial-timeout", "10s", "-listen", extAddr, "-kafka-brokers", strings.Join(cluster.ListenAddrs(), ","),
-			"-spool-dir", filepath.Join(dir, "spool"), "-instance", "rate-1", "-shutdown-grace", "1s"}, strings.NewReader(""), io.Discard, io.Discard)
-	}()
-	waitTCP(t, extAddr)
-	go func() {
-		defer wg.Done()
-		errs <- devproxy.Main(ctx, []string{"-bootstrap", "../envoy/envoy.yaml", "-listen", gwAddr, "-extproc", extAddr, "-upstream", genSrv.URL}, io.Discard)
-	}()
-	waitTCP(t, gwAddr)
-	defer func() {
-		cancel()
-		reg.stop()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("service: %v", err)
-			}
-		}
-	}()
+	gw := startGateway(t, []string{"-registry-url", "http://" + reg.addr, "-registry-token-file", tokenFile,
+		"-registry-initial-timeout", "10s"}, genSrv.URL, dir, "rate-1")
+	defer gw.stop(t)
+	gwAddr := gw.Addr
+	decisions := readDecisions(ctx, t, gw.Brokers)
 
 	endpoint := "http://" + gwAddr + "/p/support-agent/mcp"
 	cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)

@@ -3,25 +3,19 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/portcullis/portcullis/extproc/devproxy"
-	extproc "github.com/portcullis/portcullis/extproc/mainlib"
 	decisionv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1"
 	registryv1 "github.com/portcullis/portcullis/proto/gen/go/portcullis/registry/v1"
 	"github.com/portcullis/portcullis/registry/examplemcp"
@@ -136,40 +130,11 @@ func TestRugPullQuarantinedAtGateway(t *testing.T) {
 	}
 	v1 := prom.Msg.GetVersion()
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	decisions := readDecisions(ctx, t, cluster.ListenAddrs())
-
-	extAddr, gwAddr := freeAddr(t), freeAddr(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errs <- extproc.Main(ctx, []string{"-registry-url", "http://" + reg.addr, "-registry-token-file", tokenFile, "-secrets-dir", secrets,
-			"-registry-initial-timeout", "10s", "-listen", extAddr, "-kafka-brokers", strings.Join(cluster.ListenAddrs(), ","),
-			"-spool-dir", filepath.Join(dir, "spool"), "-instance", "rug-1", "-shutdown-grace", "1s"}, strings.NewReader(""), io.Discard, io.Discard)
-	}()
-	waitTCP(t, extAddr)
-	go func() {
-		defer wg.Done()
-		errs <- devproxy.Main(ctx, []string{"-bootstrap", "../envoy/envoy.yaml", "-listen", gwAddr, "-extproc", extAddr, "-upstream", upstream.URL}, io.Discard)
-	}()
-	waitTCP(t, gwAddr)
-	defer func() {
-		cancel()
-		reg.stop()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("service: %v", err)
-			}
-		}
-	}()
+	gw := startGateway(t, []string{"-registry-url", "http://" + reg.addr, "-registry-token-file", tokenFile, "-secrets-dir", secrets,
+		"-registry-initial-timeout", "10s"}, upstream.URL, dir, "rug-1")
+	defer gw.stop(t)
+	gwAddr := gw.Addr
+	decisions := readDecisions(ctx, t, gw.Brokers)
 
 	// session lists the tools the agent is shown and calls get_ticket, in a
 	// fresh session through the gateway; callErr is "" when the call worked.
