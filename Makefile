@@ -11,16 +11,17 @@ BINARIES := \
 	e2e/cmd/portcullis-stack \
 	e2e/cmd/portcullis-demo
 
-.PHONY: help run demo test e2e bench bench-dlp bin tools gen check-gen lint services-up services-down clean
+.PHONY: help run demo test conformance e2e bench bench-dlp bin tools gen check-gen check-compose lint services-up services-down clean
 
 help:
 	@echo "make run        the whole stack locally (filter + dev proxy + analytics + example MCP server)"
 	@echo "make demo       scripted agent against 'make run' (second terminal)"
 	@echo "make test       unit tests + integration tests on real Kafka and ClickHouse"
+	@echo "make conformance  official MCP conformance suite, direct vs through Portcullis (must agree)"
 	@echo "make e2e        the whole loop on real Kafka + ClickHouse, printing what it proved"
 	@echo "make bench      tools/call round trip: filter vs no-op ext_proc server"
 	@echo "make bench-dlp  sensitive-data engine vs gitleaks v8, same process, same inputs"
-	@echo "make gen | check-gen | lint | bin | tools"
+	@echo "make gen | check-gen | check-compose | lint | bin | tools"
 
 run: bin
 	scripts/run.sh
@@ -30,6 +31,9 @@ demo: bin
 
 test:
 	scripts/test.sh
+
+conformance:
+	scripts/conformance.sh
 
 e2e:
 	scripts/e2e.sh
@@ -57,6 +61,11 @@ check-gen: tools
 
 lint: tools
 	scripts/lint.sh
+
+# docker-compose.yml via `docker-compose config` (no engine needed); installs
+# docker-compose with apt when missing.
+check-compose:
+	scripts/check-compose.sh
 
 services-up:
 	scripts/services.sh up

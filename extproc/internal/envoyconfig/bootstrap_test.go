@@ -1,7 +1,6 @@
 package envoyconfig
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,11 +19,9 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
-	"sigs.k8s.io/yaml"
 
 	// Every typed_config type used in envoy/*.yaml must be linked in, or protojson cannot
 	// resolve its "@type". The packages imported by name above register the rest.
@@ -265,16 +262,13 @@ func checkExtProc(t *testing.T, ep *extprocv3.ExternalProcessor, wantCluster str
 	if ep.GetFailureModeAllow() {
 		t.Error("failure_mode_allow = true, want false (fail closed)")
 	}
-	if !ep.GetAllowModeOverride() {
-		t.Error("allow_mode_override = false, want true")
-	}
 	if ep.GetMessageTimeout() == nil || ep.GetMessageTimeout().AsDuration() != time.Second {
 		t.Errorf("message_timeout = %v, want 1s", ep.GetMessageTimeout())
 	}
 	if got := ep.GetStatusOnError().GetCode(); got != typev3.StatusCode_ServiceUnavailable {
 		t.Errorf("status_on_error.code = %v, want ServiceUnavailable", got)
 	}
-	if got, want := ep.GetRequestAttributes(), []string{"source.address", "request.path", "xds.route_name"}; !slices.Equal(got, want) {
+	if got, want := ep.GetRequestAttributes(), []string{"source.address", "destination.address", "request.path", "xds.route_name"}; !slices.Equal(got, want) {
 		t.Errorf("request_attributes = %v, want %v", got, want)
 	}
 	if !slices.Contains(ep.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(), metadataNamespace) {
@@ -294,58 +288,9 @@ func checkExtProc(t *testing.T, ep *extprocv3.ExternalProcessor, wantCluster str
 		t.Errorf("processing_mode = %v, want %v", pm, want)
 	}
 
-	// Envoy accepts a mode_override only if it equals an allowed entry field by field (raw enum
-	// values, request_header_mode ignored). The processor may send either the full mode or only
-	// response_body_mode, for BUFFERED (JSON) and STREAMED (SSE); nothing else is allowed.
-	key := func(m *extprocv3.ProcessingMode) string {
-		c := proto.Clone(m).(*extprocv3.ProcessingMode)
-		c.RequestHeaderMode = extprocv3.ProcessingMode_DEFAULT
-		return modeKey(c)
+	for _, p := range overrideProblems(ep) {
+		t.Error(p)
 	}
-	allowed := map[string]bool{}
-	for _, m := range ep.GetAllowedOverrideModes() {
-		allowed[key(m)] = true
-	}
-	wantAllowed := map[string]bool{}
-	for _, body := range []extprocv3.ProcessingMode_BodySendMode{extprocv3.ProcessingMode_BUFFERED, extprocv3.ProcessingMode_STREAMED} {
-		full := proto.Clone(want).(*extprocv3.ProcessingMode)
-		full.ResponseBodyMode = body
-		// Envoy compares the effective mode: an override replaces both body
-		// modes, and the request body mode it leaves unset becomes NONE.
-		full.RequestBodyMode = extprocv3.ProcessingMode_NONE
-		wantAllowed[key(full)] = true
-		wantAllowed[key(&extprocv3.ProcessingMode{ResponseBodyMode: body})] = true
-	}
-	if len(ep.GetAllowedOverrideModes()) != len(wantAllowed) || !mapsEqual(allowed, wantAllowed) {
-		t.Errorf("allowed_override_modes = %v\nwant exactly (request_header_mode ignored) %v", sortedKeys(allowed), sortedKeys(wantAllowed))
-	}
-}
-
-func modeKey(m *extprocv3.ProcessingMode) string {
-	return fmt.Sprintf("resp_hdr=%v req_body=%v resp_body=%v req_trl=%v resp_trl=%v",
-		m.GetResponseHeaderMode(), m.GetRequestBodyMode(), m.GetResponseBodyMode(),
-		m.GetRequestTrailerMode(), m.GetResponseTrailerMode())
-}
-
-func mapsEqual(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // checkRoutes asserts the route table: healthz without ext_proc, one route per persona passing the
@@ -658,239 +603,21 @@ func TestValidatorCatchesInvalidDocuments(t *testing.T) {
 }
 
 // TestExtProcFilterIsTheSameEverywhere guards against drift: the local, production and Istio
-// ext_proc filters differ only where intended (production's default response body mode; Istio's
-// cluster name).
+// ext_proc filters differ only where intended (local's default response body mode NONE against
+// production's STREAMED; Istio's cluster name).
 func TestExtProcFilterIsTheSameEverywhere(t *testing.T) {
 	lb, _ := loadValidBootstrap(t, "envoy.yaml")
 	pb, _ := loadValidBootstrap(t, "envoy-production.yaml")
 	local := extProcOf(t, hcmOf(t, onlyListener(t, lb)))
 	prod := extProcOf(t, hcmOf(t, onlyListener(t, pb)))
-	prod.GetProcessingMode().ResponseBodyMode = local.GetProcessingMode().GetResponseBodyMode()
+	local.GetProcessingMode().ResponseBodyMode = prod.GetProcessingMode().GetResponseBodyMode()
 	if !proto.Equal(local, prod) {
-		t.Errorf("production ext_proc differs from local beyond response_body_mode:\nlocal: %v\nprod:  %v", local, prod)
+		t.Errorf("local ext_proc differs from production beyond response_body_mode:\nlocal: %v\nprod:  %v", local, prod)
 	}
 
-	ef, _ := parseEnvoyFilter(t, readEnvoyFile(t, "istio-envoyfilter.yaml"))
-	istio := ef.filter
-	istio.GrpcService = local.GetGrpcService()
-	if !proto.Equal(local, istio) {
-		t.Errorf("Istio ext_proc differs from local beyond the cluster name:\nlocal: %v\nistio: %v", local, istio)
-	}
-}
-
-// --- Istio EnvoyFilter -----------------------------------------------------------------------
-
-// envoyFilter mirrors the parts of Istio's networking.istio.io/v1alpha3 EnvoyFilter used by
-// envoy/istio-envoyfilter.yaml. It is decoded strictly, so an unknown key fails the test (but
-// encoding/json matches names case-insensitively, so a wrong case is not caught); it does
-// not replace Istio's own validation (`istioctl validate`), which we cannot run here.
-type envoyFilter struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Spec struct {
-		WorkloadSelector struct {
-			Labels map[string]string `json:"labels"`
-		} `json:"workloadSelector"`
-		ConfigPatches []envoyConfigPatch `json:"configPatches"`
-	} `json:"spec"`
-}
-
-type envoyConfigPatch struct {
-	ApplyTo string `json:"applyTo"`
-	Match   struct {
-		Context  string `json:"context"`
-		Listener *struct {
-			FilterChain struct {
-				Filter struct {
-					Name      string `json:"name"`
-					SubFilter struct {
-						Name string `json:"name"`
-					} `json:"subFilter"`
-				} `json:"filter"`
-			} `json:"filterChain"`
-		} `json:"listener"`
-		RouteConfiguration *struct {
-			Vhost struct {
-				Name  string `json:"name"`
-				Route struct {
-					Name string `json:"name"`
-				} `json:"route"`
-			} `json:"vhost"`
-		} `json:"routeConfiguration"`
-	} `json:"match"`
-	Patch struct {
-		Operation string          `json:"operation"`
-		Value     json.RawMessage `json:"value"`
-	} `json:"patch"`
-}
-
-// parsedEnvoyFilter is the EnvoyFilter with its Envoy values decoded and validated.
-type parsedEnvoyFilter struct {
-	doc      envoyFilter
-	filter   *extprocv3.ExternalProcessor          // from the HTTP_FILTER patch
-	personas map[string]*extprocv3.ExtProcPerRoute // route name -> per-route config
-}
-
-// decodeEnvoyFilter decodes the EnvoyFilter and every patch value into its Envoy message,
-// validating each (Anys unpacked). It returns the validation errors rather than failing, so the
-// negative test can use it.
-func decodeEnvoyFilter(y []byte) (*parsedEnvoyFilter, []string, error) {
-	p := &parsedEnvoyFilter{personas: map[string]*extprocv3.ExtProcPerRoute{}}
-	if err := yaml.UnmarshalStrict(y, &p.doc); err != nil {
-		return nil, nil, fmt.Errorf("EnvoyFilter: %w", err)
-	}
-	var errs []string
-	strict := protojson.UnmarshalOptions{DiscardUnknown: false}
-	for i, cp := range p.doc.Spec.ConfigPatches {
-		where := fmt.Sprintf("configPatches[%d] (%s)", i, cp.ApplyTo)
-		switch cp.ApplyTo {
-		case "HTTP_FILTER":
-			hf := &hcmv3.HttpFilter{}
-			if err := strict.Unmarshal(cp.Patch.Value, hf); err != nil {
-				return nil, nil, fmt.Errorf("%s: value: %w", where, err)
-			}
-			for _, e := range validateTree(hf).errs {
-				errs = append(errs, where+": "+e)
-			}
-			ep := &extprocv3.ExternalProcessor{}
-			if err := hf.GetTypedConfig().UnmarshalTo(ep); err != nil {
-				return nil, nil, fmt.Errorf("%s: typed_config: %w", where, err)
-			}
-			if p.filter != nil {
-				return nil, nil, fmt.Errorf("%s: more than one HTTP_FILTER patch", where)
-			}
-			p.filter = ep
-		case "HTTP_ROUTE":
-			// The value is a partial Route merged into Istio's; only its Anys are validated,
-			// since a partial Route lacks the required match/action.
-			r := &routev3.Route{}
-			if err := strict.Unmarshal(cp.Patch.Value, r); err != nil {
-				return nil, nil, fmt.Errorf("%s: value: %w", where, err)
-			}
-			if len(r.GetTypedPerFilterConfig()) == 0 {
-				return nil, nil, fmt.Errorf("%s: value has no typed_per_filter_config", where)
-			}
-			for name, a := range r.GetTypedPerFilterConfig() {
-				for _, e := range validateTree(a).errs {
-					errs = append(errs, fmt.Sprintf("%s: typed_per_filter_config[%q]: %s", where, name, e))
-				}
-			}
-			if a, ok := r.GetTypedPerFilterConfig()[extProcFilterName]; ok {
-				pr := &extprocv3.ExtProcPerRoute{}
-				if err := a.UnmarshalTo(pr); err != nil {
-					return nil, nil, fmt.Errorf("%s: %w", where, err)
-				}
-				if cp.Match.RouteConfiguration != nil {
-					p.personas[cp.Match.RouteConfiguration.Vhost.Route.Name] = pr
-				}
-			}
-		default:
-			return nil, nil, fmt.Errorf("%s: unexpected applyTo", where)
-		}
-	}
-	sort.Strings(errs)
-	return p, errs, nil
-}
-
-func parseEnvoyFilter(t *testing.T, y []byte) (*parsedEnvoyFilter, []envoyConfigPatch) {
-	t.Helper()
-	p, errs, err := decodeEnvoyFilter(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range errs {
-		t.Error(e)
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
-	if p.filter == nil {
-		t.Fatal("no HTTP_FILTER patch")
-	}
-	return p, p.doc.Spec.ConfigPatches
-}
-
-func TestIstioEnvoyFilter(t *testing.T) {
-	p, patches := parseEnvoyFilter(t, readEnvoyFile(t, "istio-envoyfilter.yaml"))
-	d := p.doc
-	if d.APIVersion != "networking.istio.io/v1alpha3" || d.Kind != "EnvoyFilter" {
-		t.Errorf("apiVersion/kind = %s/%s", d.APIVersion, d.Kind)
-	}
-	if d.Metadata.Namespace != "istio-system" || d.Spec.WorkloadSelector.Labels["istio"] != "ingressgateway" {
-		t.Errorf("want namespace istio-system with selector istio=ingressgateway, got %s %v", d.Metadata.Namespace, d.Spec.WorkloadSelector.Labels)
-	}
-
-	routeNames := map[string]bool{}
-	for i, cp := range patches {
-		if cp.Match.Context != "GATEWAY" {
-			t.Errorf("configPatches[%d]: match.context = %q, want GATEWAY", i, cp.Match.Context)
-		}
-		switch cp.ApplyTo {
-		case "HTTP_FILTER":
-			l := cp.Match.Listener
-			if cp.Patch.Operation != "INSERT_BEFORE" || l == nil ||
-				l.FilterChain.Filter.Name != hcmFilterName || l.FilterChain.Filter.SubFilter.Name != routerFilterName {
-				t.Errorf("configPatches[%d]: want INSERT_BEFORE %s in %s", i, routerFilterName, hcmFilterName)
-			}
-			var hf struct {
-				Name string `json:"name"`
-			}
-			if err := json.Unmarshal(cp.Patch.Value, &hf); err != nil || hf.Name != extProcFilterName {
-				t.Errorf("configPatches[%d]: filter name = %q, want %s", i, hf.Name, extProcFilterName)
-			}
-		case "HTTP_ROUTE":
-			if cp.Patch.Operation != "MERGE" || cp.Match.RouteConfiguration == nil || cp.Match.RouteConfiguration.Vhost.Route.Name == "" {
-				t.Errorf("configPatches[%d]: want MERGE into a route matched by name", i)
-				continue
-			}
-			routeNames[cp.Match.RouteConfiguration.Vhost.Route.Name] = true
-		}
-	}
-
-	checkExtProc(t, p.filter, "outbound|9002||portcullis-extproc.portcullis-system.svc.cluster.local", extprocv3.ProcessingMode_NONE)
-	for _, persona := range examplePersonas {
-		name := "persona-" + persona
-		if !routeNames[name] {
-			t.Errorf("no HTTP_ROUTE patch for route %s", name)
-			continue
-		}
-		checkPersonaOverride(t, p.personas[name], persona)
-	}
-}
-
-func TestIstioEnvoyFilterValidatorCatchesInvalidValues(t *testing.T) {
-	orig := string(readEnvoyFile(t, "istio-envoyfilter.yaml"))
-	for _, tc := range []struct {
-		name, old, new string
-		wantDecodeErr  bool
-		wantErr        string
-	}{
-		{name: "negative message_timeout in HTTP_FILTER value", old: "message_timeout: 1s", new: "message_timeout: -1s", wantErr: "MessageTimeout"},
-		{name: "empty metadata key in HTTP_ROUTE value", old: "- key: x-portcullis-persona\n                value: support-agent", new: "- key: \"\"\n                value: support-agent", wantErr: "Key"},
-		{name: "misspelt EnvoyFilter key", old: "subFilter:", new: "subFiltr:", wantDecodeErr: true},
-		{name: "misspelt Envoy field in patch value", old: "allow_mode_override: true", new: "allow_mode_overide: true", wantDecodeErr: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if strings.Count(orig, tc.old) != 1 {
-				t.Fatalf("istio-envoyfilter.yaml must contain %q exactly once to mutate it", tc.old)
-			}
-			_, errs, err := decodeEnvoyFilter([]byte(strings.Replace(orig, tc.old, tc.new, 1)))
-			if tc.wantDecodeErr {
-				if err == nil {
-					t.Fatal("decode succeeded, want an error")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if !slices.ContainsFunc(errs, func(e string) bool { return strings.Contains(e, tc.wantErr) }) {
-				t.Errorf("no error mentions %q; got:\n%s", tc.wantErr, strings.Join(errs, "\n"))
-			}
-		})
+	istio := loadEnvoyFilter(t).filter
+	istio.GrpcService = prod.GetGrpcService()
+	if !proto.Equal(prod, istio) {
+		t.Errorf("Istio ext_proc differs from production beyond the cluster name:\nprod:  %v\nistio: %v", prod, istio)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/encoding/protojson"
-	"sigs.k8s.io/yaml"
 
 	// Every typed_config type used in envoy/*.yaml must be linked in, or
 	// protojson cannot resolve its "@type".
@@ -22,12 +21,22 @@ import (
 )
 
 // Parse converts an Envoy bootstrap from YAML and unmarshals it strictly:
-// unknown fields and unresolvable "@type"s are errors.
+// unknown fields, unresolvable "@type"s, repeated keys and any YAML document
+// besides the one bootstrap are errors.
 func Parse(y []byte) (*bootstrapv3.Bootstrap, error) {
-	j, err := yaml.YAMLToJSON(y)
+	docs, err := documentsJSON(y)
 	if err != nil {
-		return nil, fmt.Errorf("yaml to json: %w", err)
+		return nil, err
 	}
+	if len(docs) != 1 {
+		return nil, fmt.Errorf("%d yaml documents, want exactly one (the bootstrap)", len(docs))
+	}
+	return parseBootstrapJSON(docs[0])
+}
+
+// parseBootstrapJSON unmarshals one bootstrap document, already converted to
+// JSON, strictly.
+func parseBootstrapJSON(j []byte) (*bootstrapv3.Bootstrap, error) {
 	b := &bootstrapv3.Bootstrap{}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(j, b); err != nil {
 		return nil, fmt.Errorf("protojson: %w", err)
