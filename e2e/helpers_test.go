@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,6 +55,13 @@ type gateway struct {
 // both listen; stop ends them.
 func startGateway(t *testing.T, policyArgs []string, upstream, dir, instance string) *gateway {
 	t.Helper()
+	return startGatewayBootstrap(t, "../envoy/envoy.yaml", policyArgs, upstream, dir, instance)
+}
+
+// startGatewayBootstrap is startGateway with the Envoy emulation running
+// bootstrap.
+func startGatewayBootstrap(t *testing.T, bootstrap string, policyArgs []string, upstream, dir, instance string) *gateway {
+	t.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +79,7 @@ func startGateway(t *testing.T, policyArgs []string, upstream, dir, instance str
 	waitTCP(t, extAddr)
 	go func() {
 		defer g.wg.Done()
-		g.errs <- devproxy.Main(ctx, []string{"-bootstrap", "../envoy/envoy.yaml", "-listen", g.Addr, "-extproc", extAddr, "-upstream", upstream}, io.Discard)
+		g.errs <- devproxy.Main(ctx, []string{"-bootstrap", bootstrap, "-listen", g.Addr, "-extproc", extAddr, "-upstream", upstream}, io.Discard)
 	}()
 	waitTCP(t, g.Addr)
 	return g
@@ -88,4 +97,45 @@ func (g *gateway) stop(t *testing.T) {
 		}
 	}
 	g.cluster.Close()
+}
+
+// personaBootstrap writes envoy/envoy.yaml with its persona routes replaced
+// by routes for one persona: for each path p, /p/<persona>/<p> is forwarded
+// to the upstream's /<p>, with the route's metadata naming persona and
+// upstream. Everything else (the ext_proc filter settings above all) is
+// envoy/envoy.yaml's.
+func personaBootstrap(t *testing.T, dir, persona, upstream string, paths ...string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(raw)
+	start := strings.Index(src, "              - name: persona-support-agent\n")
+	end := strings.Index(src, "              # Default deny")
+	if start < 0 || end < start {
+		t.Fatal("envoy/envoy.yaml: persona routes not found where the e2e tests expect them")
+	}
+	var routes strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&routes, `              - name: persona-%[1]s-%[3]s
+                match: {path_separated_prefix: /p/%[1]s/%[3]s}
+                route:
+                  cluster: mcp_upstream
+                  prefix_rewrite: /%[3]s
+                  timeout: 0s
+                typed_per_filter_config:
+                  envoy.filters.http.ext_proc:
+                    "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute
+                    overrides:
+                      grpc_initial_metadata:
+                      - {key: x-portcullis-persona, value: %[1]s}
+                      - {key: x-portcullis-upstream, value: %[2]s}
+`, persona, upstream, p)
+	}
+	path := filepath.Join(dir, "envoy.yaml")
+	if err := os.WriteFile(path, []byte(src[:start]+routes.String()+src[end:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -470,3 +470,24 @@ func postJSON(t *testing.T, url, key string) httpResult {
 	b, _ := io.ReadAll(resp.Body)
 	return httpResult{resp.StatusCode, string(b)}
 }
+
+// awaitMatch waits for a decision match accepts.
+func (l *decisionLog) awaitMatch(t *testing.T, what string, match func(*decisionv1.Decision) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l.mu.Lock()
+		for _, d := range l.all {
+			if match(d) {
+				l.mu.Unlock()
+				return
+			}
+		}
+		n := len(l.all)
+		l.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision: %s (%d decisions seen)", what, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

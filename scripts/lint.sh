@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make lint`: buf lint + format (+ breaking against main once main has
-# protos), go vet (also with GOWORK=off, so each module stands alone) and
+# protos), go vet (also with the integration and conformance tags, and with
+# GOWORK=off, so each module stands alone) and
 # golangci-lint over every module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,8 @@ else
 fi
 for m in proto extproc analytics registry e2e dlpbench; do
   echo "lint: $m" >&2
-  (cd "$m" && go vet ./... && go vet -tags integration ./... && GOWORK=off go vet ./... \
-    && ../bin/golangci-lint run --allow-parallel-runners --build-tags integration ./...)
+  (cd "$m" && go vet ./... && go vet -tags integration,conformance ./... && GOWORK=off go vet ./... \
+    && ../bin/golangci-lint run --allow-parallel-runners --build-tags integration,conformance ./...)
 done
 unformatted=$(gofmt -l extproc analytics registry e2e dlpbench)
 if [ -n "$unformatted" ]; then

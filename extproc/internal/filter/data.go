@@ -235,10 +235,7 @@ func (x *Exchange) protectMessage(raw []byte) (out []byte, blocked bool) {
 // dataRefusal refuses a request for a data reason. Requests with an id get
 // HTTP 200 and the error; notifications and batches get 403.
 func (x *Exchange) dataRefusal(id json.RawMessage, code int, msg string, reason Reason) *Response {
-	status := 200
-	if id == nil {
-		status = 403
-	}
+	status := x.refusalStatus(id, 403)
 	resp := &Response{
 		Status:  status,
 		Headers: Headers{{"content-type", "application/json"}},

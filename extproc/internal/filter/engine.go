@@ -24,6 +24,8 @@ type Engine struct {
 	quarantine *Quarantine
 	// rateLimits holds the per-tool rate limit buckets (see RateLimiter).
 	rateLimits *RateLimiter
+	// sessions binds MCP session ids to agents (see SessionBinder).
+	sessions *SessionBinder
 }
 
 // Options configure an Engine.
@@ -52,12 +54,17 @@ type Options struct {
 	// of the tool rate limits (see RateLimiter). Defaults to
 	// DefaultMaxRateBuckets.
 	MaxRateBuckets int
+	// SessionKey keys the binding of MCP session ids to agents (see
+	// SessionBinder). Every replica serving the same agents must have the
+	// same key. Defaults to a random key per process: one replica, and
+	// sessions end when it restarts (agents get 404 and initialise again).
+	SessionKey []byte
 }
 
 // NewEngine returns an engine enforcing p.
 func NewEngine(p *policy.Policy, opts Options) *Engine {
 	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine, quarantine: newQuarantine(opts.MaxQuarantined),
-		rateLimits: newRateLimiter(opts.MaxRateBuckets)}
+		rateLimits: newRateLimiter(opts.MaxRateBuckets), sessions: NewSessionBinder(opts.SessionKey)}
 	fo := opts.Flow
 	fo.Key = opts.FlowKey
 	if fo.Key == nil {
@@ -111,6 +118,10 @@ func (e *Engine) Verdicts() *verdict.Cache { return e.verdicts }
 type StreamInfo struct {
 	// ClientAddress is the downstream address (Envoy's source.address).
 	ClientAddress string
+	// LocalAddress is the listener address the request arrived on (Envoy's
+	// destination.address); empty when Envoy does not send it. A loopback
+	// listener only serves loopback Host names (see checkOrigin).
+	LocalAddress string
 	// RoutePersona is the persona of the virtual endpoint the route belongs
 	// to, when the route says (per-route gRPC metadata); empty otherwise.
 	RoutePersona string

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,10 @@ type Exchange struct {
 	// headerMethod and headerName are the Mcp-Method and Mcp-Name request
 	// headers (protocol 2026-07-28); they must agree with the body.
 	headerMethod, headerName string
-	sse                      mcp.SSESplitter
+	// legacy is set for a POST of the legacy HTTP+SSE transport (its
+	// session id is a query parameter): answers travel on the event stream.
+	legacy bool
+	sse    mcp.SSESplitter
 
 	// replyID is the id of the request's single JSON-RPC request (nil for
 	// notifications and batches): what a refused response answers.
@@ -70,6 +74,9 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	}
 	if err := x.engine.admit(); err != nil {
 		return x.refuse(http503(), OutcomeError, ReasonAuditUnavailable)
+	}
+	if resp := x.checkOrigin(h); resp != nil {
+		return x.refuse(resp, OutcomeDenied, ReasonOriginRefused)
 	}
 	agent, err := x.policy.Authenticate(h.Get(x.policy.AuthHeader()))
 	if err != nil {
@@ -110,15 +117,17 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 			Details: "portcullis_unregistered_upstream",
 		}, OutcomeDenied, ReasonUnregisteredUpstream)
 	}
+	sessionHeaders, resp := x.openSession(h)
+	if resp != nil {
+		return x.refuse(resp, OutcomeDenied, ReasonSessionNotBound)
+	}
 	if endOfStream {
 		// No JSON-RPC body will follow (GET stream, DELETE): verdicts are
 		// checked now, and the refusal cannot name a request id.
 		if resp := x.checkVerdicts(nil); resp != nil {
 			return Action{Respond: resp}
 		}
-	}
-	if endOfStream {
-		return Action{SetHeaders: x.credentialHeaders(), RemoveHeaders: x.strippedHeaders()}
+		return Action{SetHeaders: append(x.credentialHeaders(), sessionHeaders...), RemoveHeaders: x.strippedHeaders()}
 	}
 	// A body follows. The agent's key is stripped now; the backend
 	// credential is added only when the body has been authorised (the body
@@ -126,7 +135,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	// BUFFERED request). Should a route ever deliver the body unbuffered or
 	// not at all, the request reaches the upstream without the credential:
 	// refused there, never executed on the gateway's authority.
-	return Action{RemoveHeaders: []string{x.policy.AuthHeader()}}
+	return Action{SetHeaders: sessionHeaders, RemoveHeaders: []string{x.policy.AuthHeader()}}
 }
 
 func (x *Exchange) credentialHeaders() Headers {
@@ -281,13 +290,7 @@ func (x *Exchange) headerMismatch(m mcp.Message, batch bool) string {
 // cannot agree with the body in the copy the filter reads and differ in
 // the copy a routing layer reads.
 func combined(h Headers, key string) string {
-	var vals []string
-	for _, kv := range h {
-		if kv.Key == key {
-			vals = append(vals, kv.Value)
-		}
-	}
-	return strings.Join(vals, ", ")
+	return strings.Join(headerValues(h, key), ", ")
 }
 
 func truncateValue(s string) string {
@@ -301,16 +304,26 @@ func truncateValue(s string) string {
 // get HTTP 200 and the error (what MCP clients surface to the model);
 // notifications and batches get 403.
 func (x *Exchange) deny(id json.RawMessage, msg string, reason Reason) Action {
-	status := 200
-	if id == nil {
-		status = 403
-	}
+	status := x.refusalStatus(id, 403)
 	return x.refuse(&Response{
 		Status:  status,
 		Headers: Headers{{"content-type", "application/json"}},
 		Body:    mcp.ErrorResponse(id, mcp.CodeForbidden, msg, nil),
 		Details: "portcullis_denied",
 	}, OutcomeDenied, reason)
+}
+
+// refusalStatus is the HTTP status of a refusal answering a request with
+// id: 200 with the JSON-RPC error in the body, which Streamable HTTP clients
+// hand to the caller. Without an id (notifications, batches) there is no one
+// to answer, and on the legacy HTTP+SSE transport the client reads answers
+// only from its event stream, never from the POST: both get noID (403 or
+// 429), which fails the client's send and so the call.
+func (x *Exchange) refusalStatus(id json.RawMessage, noID int) int {
+	if id == nil || x.legacy {
+		return noID
+	}
+	return 200
 }
 
 // checkVerdicts consults the verdict cache once per exchange and returns the
@@ -331,19 +344,14 @@ func (x *Exchange) checkVerdicts(id json.RawMessage) *Response {
 	if res == verdict.Pass {
 		return nil
 	}
-	status := 200
-	if id == nil {
-		status = 403
-	}
+	status := x.refusalStatus(id, 403)
 	data := map[string]string{"verdict_id": v.ID, "rule": v.Rule, "reason": v.Reason}
 	if !v.ExpiresAt.IsZero() {
 		data["expires_at"] = v.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	x.decision.VerdictID = v.ID
 	if res == verdict.Throttled {
-		if id == nil {
-			status = 429
-		}
+		status = x.refusalStatus(id, 429)
 		resp := &Response{
 			Status:  status,
 			Headers: Headers{{"content-type", "application/json"}, {"retry-after", strconv.Itoa(retryAfter(v.Rate))}},
@@ -392,29 +400,32 @@ func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
 	if s, err := strconv.Atoi(h.Get(":status")); err == nil {
 		x.decision.HTTPStatus = s
 	}
-	if sid := h.Get("mcp-session-id"); sid != "" && x.decision.Session == "" {
+	var set Headers
+	if sid := h.Get("mcp-session-id"); sid != "" && x.agent != nil {
+		// The agent gets the session id bound to it (see SessionBinder).
 		x.decision.Session = sid
+		set = Headers{{"mcp-session-id", x.engine.sessions.Issue(x.agent.ID, x.agent.Persona.Upstream.Name, sid)}}
 	}
 	if endOfStream {
-		return Action{}
+		return Action{SetHeaders: set}
 	}
 	switch mediaType(h.Get("content-type")) {
 	case "application/json":
 		x.respKind = respJSON
-		return Action{ResponseBodyMode: BodyModeBuffered}
+		return Action{SetHeaders: set, ResponseBodyMode: BodyModeBuffered}
 	case "text/event-stream":
 		x.respKind = respSSE
-		return Action{ResponseBodyMode: BodyModeStreamed}
+		return Action{SetHeaders: set, ResponseBodyMode: BodyModeStreamed}
 	}
 	if x.narrowID != nil {
 		// A tools/list answer in a form the filter cannot inspect must not
 		// reach the agent un-narrowed.
 		x.respKind = respJSON
-		return Action{ResponseBodyMode: BodyModeBuffered}
+		return Action{SetHeaders: set, ResponseBodyMode: BodyModeBuffered}
 	}
 	// Other bodies keep the configured mode (NONE locally; STREAMED in the
 	// production bootstrap, where they are counted).
-	return Action{}
+	return Action{SetHeaders: set}
 }
 
 // ResponseBody narrows tools/list results in JSON bodies (buffered) and in
@@ -422,10 +433,7 @@ func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
 func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 	switch x.respKind {
 	case respJSON:
-		out := chunk
-		if x.narrowID != nil {
-			out = x.narrowMessage(out)
-		}
+		out := x.narrowMessage(chunk)
 		out = x.protectBody(out)
 		x.decision.BytesOut += uint64(len(out))
 		if string(out) == string(chunk) {
@@ -461,10 +469,15 @@ func (x *Exchange) narrowEvent(ev []byte) []byte {
 	if !ok || len(data) == 0 {
 		return ev // priming event, comment, retry
 	}
-	out := data
-	if x.narrowID != nil {
-		out = x.narrowMessage(out)
+	if mcp.EventType(ev) == "endpoint" {
+		// Legacy HTTP+SSE transport: where the agent is to POST.
+		ref, ok := x.bindEndpoint(data)
+		if !ok {
+			return []byte(": portcullis removed an endpoint event it could not read\n\n")
+		}
+		return mcp.ReplaceEventData(ev, ref)
 	}
+	out := x.narrowMessage(data)
 	out, blocked := x.protectMessage(out)
 	if blocked && out == nil {
 		return []byte(": portcullis removed a message its data policy blocks\n\n")
@@ -486,27 +499,43 @@ func (x *Exchange) protectBody(body []byte) []byte {
 	return out
 }
 
-// narrowMessage narrows raw if it is a response (to the exchange's
-// tools/list request). Anything else passes unchanged; a body the filter cannot read
-// while a narrowing is pending is replaced by an error (fail closed).
+// narrowMessage narrows raw if it is a response to the exchange's
+// tools/list request, or any response whose result has a "tools" member:
+// on a GET stream, in a Last-Event-ID replay, on the legacy transport's
+// event stream or on another request's stream, a tools/list answer is
+// narrowed all the same, since clients match responses by id, not by the
+// stream they came on. Anything else passes unchanged; a message the filter
+// cannot read while a narrowing is pending is replaced by an error (fail
+// closed).
 func (x *Exchange) narrowMessage(raw []byte) []byte {
+	pending := x.narrowID != nil
+	if !pending && !bytes.Contains(raw, []byte("tools")) && !bytes.Contains(raw, []byte(`\u`)) {
+		return raw // cannot name a tools member (fast path for every other message)
+	}
 	m, err := mcp.ParseMessage(raw)
 	if err != nil {
+		if !pending {
+			return raw // not JSON-RPC: the data policy still scans it
+		}
 		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
 	}
 	// Any response in this exchange answers its one tools/list request
 	// (batches with tools/list are refused): the id is not compared, since
 	// upstreams re-serialise ids ("\u0061" comes back as "a", 1.5 as 1).
-	if m.Kind != mcp.KindResponse || m.Result == nil {
+	if m.Kind != mcp.KindResponse || m.Result == nil || (!pending && !mcp.MayListTools(m.Result)) {
 		return raw
+	}
+	id := x.narrowID
+	if !pending {
+		id = m.ID
 	}
 	narrowed, _, err := mcp.NarrowTools(m.Result, x.keepTool)
 	if err != nil {
-		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list result could not be inspected", nil)
+		return mcp.ErrorResponse(id, -32603, "upstream tools/list result could not be inspected", nil)
 	}
 	out, err := mcp.ReplaceResult(raw, narrowed)
 	if err != nil {
-		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
+		return mcp.ErrorResponse(id, -32603, "upstream tools/list response could not be inspected", nil)
 	}
 	return out
 }

@@ -131,10 +131,7 @@ func (x *Exchange) checkRateLimits(msg mcp.Body, id json.RawMessage) *Response {
 		}
 		x.decision.Method, x.decision.Tool = m.Method, m.Tool
 		retry := retryAfterSeconds(wait)
-		status := 200
-		if id == nil {
-			status = 429 // notifications and batches: no id to answer
-		}
+		status := x.refusalStatus(id, 429)
 		resp := &Response{
 			Status:  status,
 			Headers: Headers{{"content-type", "application/json"}, {"retry-after", strconv.Itoa(retry)}},

@@ -38,7 +38,10 @@ const (
 	BodyModeUnchanged BodyMode = iota // keep the configured mode
 	BodyModeNone                      // do not send the body
 	BodyModeBuffered                  // the whole body in one message
-	BodyModeStreamed                  // chunk by chunk
+	// BodyModeStreamed: chunk by chunk, each answered with the bytes that go
+	// on, the last call having endOfStream (possibly empty). The ext_proc
+	// edge asks Envoy for STREAMED or FULL_DUPLEX_STREAMED (server.SSEMode).
+	BodyModeStreamed
 )
 
 // Action is the filter's answer to one message of the exchange.
@@ -106,6 +109,12 @@ const (
 	// ReasonRateLimited: tools/call of a tool whose per-hour rate limit for
 	// the agent is exhausted (see RateLimiter); outcome OutcomeThrottled.
 	ReasonRateLimited
+	// ReasonOriginRefused: an Origin not accepted, or a non-loopback Host on
+	// a loopback listener (DNS rebinding protection; see checkOrigin).
+	ReasonOriginRefused
+	// ReasonSessionNotBound: a session id not issued to this agent (see
+	// SessionBinder).
+	ReasonSessionNotBound
 )
 
 // Finding counts sensitive-data detections of one type, in one direction,

@@ -314,6 +314,8 @@ var reasons = map[filter.Reason]decisionv1.ReasonCode{
 	filter.ReasonUnregisteredUpstream: decisionv1.ReasonCode_REASON_CODE_UNREGISTERED_UPSTREAM,
 	filter.ReasonToolQuarantined:      decisionv1.ReasonCode_REASON_CODE_TOOL_QUARANTINED,
 	filter.ReasonRateLimited:          decisionv1.ReasonCode_REASON_CODE_RATE_LIMITED,
+	filter.ReasonOriginRefused:        decisionv1.ReasonCode_REASON_CODE_ORIGIN_REFUSED,
+	filter.ReasonSessionNotBound:      decisionv1.ReasonCode_REASON_CODE_SESSION_NOT_BOUND,
 }
 
 var directions = map[filter.Direction]decisionv1.Direction{

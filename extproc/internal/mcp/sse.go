@@ -147,3 +147,15 @@ func field(line []byte) (name string, value []byte) {
 	}
 	return string(line[:i]), value
 }
+
+// EventType returns the value of the event's "event" field ("message" when
+// it has none, as the SSE specification defaults it).
+func EventType(event []byte) string {
+	typ := "message"
+	for _, line := range eventLines(event) {
+		if name, value := field(line); name == "event" {
+			typ = string(value)
+		}
+	}
+	return typ
+}

@@ -118,3 +118,16 @@ func exactName(tool []byte) (string, bool) {
 	}
 	return name, true
 }
+
+// MayListTools reports whether result (a JSON-RPC result) has a "tools"
+// member, as a client would decode it (escaped keys included): such a
+// result is narrowed wherever it arrives, whichever request it claims to
+// answer. Results that are not JSON objects do not list tools.
+func MayListTools(result json.RawMessage) bool {
+	found := false
+	_ = eachMember(result, func(key string, _ []byte) bool {
+		found = key == "tools"
+		return !found
+	})
+	return found
+}

@@ -57,6 +57,13 @@ type LimitsConfig struct {
 	MaxBodyBytes int `json:"max_body_bytes,omitempty"`
 	// MaxJSONDepth is the deepest JSON nesting accepted. Defaults to 64.
 	MaxJSONDepth int `json:"max_json_depth,omitempty"`
+	// AllowedOrigins are the browser origins ("https://console.example.com",
+	// scheme://host[:port]) whose requests are accepted. A request with any
+	// other Origin header is refused with 403 (DNS rebinding and cross-site
+	// protection); a loopback origin is also accepted on a loopback
+	// listener. Requests without Origin (agents are not browsers) are not
+	// affected. Defaults to none.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 	// MaxBatch is the largest JSON-RPC batch accepted. Defaults to 100.
 	MaxBatch int `json:"max_batch,omitempty"`
 }
@@ -192,6 +199,7 @@ func Compile(f File) (*Policy, error) {
 		MaxBodyBytes: f.Limits.MaxBodyBytes,
 		MaxJSONDepth: f.Limits.MaxJSONDepth,
 		MaxBatch:     f.Limits.MaxBatch,
+		origins:      make(map[string]struct{}, len(f.Limits.AllowedOrigins)),
 		upstreams:    make(map[string]*Upstream, len(f.Upstreams)),
 		personas:     make(map[string]*Persona, len(f.Personas)),
 		agents:       make(map[string]*Agent, len(f.Agents)),
@@ -201,6 +209,14 @@ func Compile(f File) (*Policy, error) {
 	}
 	if p.MaxBodyBytes < 0 || p.MaxJSONDepth < 0 || p.MaxBatch < 0 {
 		errs = append(errs, errors.New("limits: values must not be negative"))
+	}
+	for i, o := range f.Limits.AllowedOrigins {
+		norm, err := NormalizeOrigin(o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("limits.allowed_origins[%d]: %w", i, err))
+			continue
+		}
+		p.origins[norm] = struct{}{}
 	}
 	for i, u := range f.Upstreams {
 		at := fmt.Sprintf("upstreams[%d]", i)

@@ -20,10 +20,12 @@ type Policy struct {
 	MaxBatch     int
 
 	authHeader string
-	known      *dlp.KnownSecrets
-	upstreams  map[string]*Upstream
-	personas   map[string]*Persona
-	agents     map[string]*Agent // by key digest
+	// origins are the accepted browser origins, normalised.
+	origins   map[string]struct{}
+	known     *dlp.KnownSecrets
+	upstreams map[string]*Upstream
+	personas  map[string]*Persona
+	agents    map[string]*Agent // by key digest
 }
 
 // Upstream is a governed MCP server.

@@ -254,6 +254,13 @@ const (
 	// tools/call of a tool whose per-hour rate limit (set in the registry
 	// catalog, per agent and tool) is exhausted; outcome THROTTLED.
 	ReasonCode_REASON_CODE_RATE_LIMITED ReasonCode = 19
+	// The request carried an Origin the filter does not accept, or arrived on
+	// a loopback listener with a non-loopback Host (DNS rebinding protection).
+	ReasonCode_REASON_CODE_ORIGIN_REFUSED ReasonCode = 20
+	// The request presented an Mcp-Session-Id (or legacy sessionId) that was
+	// not issued to this agent: the session is bound to the principal that
+	// opened it.
+	ReasonCode_REASON_CODE_SESSION_NOT_BOUND ReasonCode = 21
 )
 
 // Enum value maps for ReasonCode.
@@ -279,6 +286,8 @@ var (
 		17: "REASON_CODE_UNREGISTERED_UPSTREAM",
 		18: "REASON_CODE_TOOL_QUARANTINED",
 		19: "REASON_CODE_RATE_LIMITED",
+		20: "REASON_CODE_ORIGIN_REFUSED",
+		21: "REASON_CODE_SESSION_NOT_BOUND",
 	}
 	ReasonCode_value = map[string]int32{
 		"REASON_CODE_UNSPECIFIED":           0,
@@ -301,6 +310,8 @@ var (
 		"REASON_CODE_UNREGISTERED_UPSTREAM": 17,
 		"REASON_CODE_TOOL_QUARANTINED":      18,
 		"REASON_CODE_RATE_LIMITED":          19,
+		"REASON_CODE_ORIGIN_REFUSED":        20,
+		"REASON_CODE_SESSION_NOT_BOUND":     21,
 	}
 )
 
@@ -740,7 +751,7 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\x9e\x05\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\xe1\x05\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -763,7 +774,9 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x15REASON_CODE_DATA_FLOW\x10\x10\x12%\n" +
 	"!REASON_CODE_UNREGISTERED_UPSTREAM\x10\x11\x12 \n" +
 	"\x1cREASON_CODE_TOOL_QUARANTINED\x10\x12\x12\x1c\n" +
-	"\x18REASON_CODE_RATE_LIMITED\x10\x13B\xf6\x01\n" +
+	"\x18REASON_CODE_RATE_LIMITED\x10\x13\x12\x1e\n" +
+	"\x1aREASON_CODE_ORIGIN_REFUSED\x10\x14\x12!\n" +
+	"\x1dREASON_CODE_SESSION_NOT_BOUND\x10\x15B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (
