@@ -60,13 +60,17 @@ func TestConformanceThroughGateway(t *testing.T) {
 		}
 	}
 
-	// 2025-11-25 is a stateful protocol (sessions, server→client requests on
-	// a POST's stream); 2026-07-28 is stateless: the server runs in the mode
-	// each version is specified for (the go-sdk server fails the other).
+	// Up to 2025-11-25 the protocol is stateful (sessions, server→client
+	// requests on a POST's stream); 2026-07-28 is stateless: the server runs
+	// in the mode each version is specified for (the go-sdk server fails the
+	// other). 2024-11-05 has no scenarios in the suite (see
+	// TestPeersProtocolVersions).
 	for _, tc := range []struct {
 		version   string
 		stateless bool
 	}{
+		{"2025-03-26", false},
+		{"2025-06-18", false},
 		{"2025-11-25", false},
 		{"2026-07-28", true},
 	} {
