@@ -19,7 +19,7 @@ help:
 	@echo "make test       unit tests + integration tests on real Kafka and ClickHouse"
 	@echo "make conformance  official MCP conformance suite, direct vs through Portcullis (must agree)"
 	@echo "make e2e        the whole loop on real Kafka + ClickHouse, printing what it proved"
-	@echo "make bench      tools/call round trip: filter vs no-op ext_proc server"
+	@echo "make bench      filter vs no-op ext_proc server: tools/call round trip, SSE MB/s + peak heap, calls/s"
 	@echo "make bench-dlp  sensitive-data engine vs gitleaks v8, same process, same inputs"
 	@echo "make gen | check-gen | check-compose | lint | bin | tools"
 

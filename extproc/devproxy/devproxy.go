@@ -38,6 +38,9 @@ type Options struct {
 	// Upstream is the MCP server base URL. Defaults to http://127.0.0.1:8081
 	// (the bootstrap's mcp_upstream cluster).
 	Upstream string
+	// Transport sends requests upstream, shared by all routes. Defaults to
+	// the emulation's (envoyemu.Config.Transport), one per route.
+	Transport http.RoundTripper
 }
 
 // Handler is the proxy: persona routes, /healthz, and 404 for the rest.
@@ -91,6 +94,7 @@ func New(opts Options) (*Handler, error) {
 			Upstream:    up,
 			BufferLimit: local.BufferLimit,
 			RouteName:   r.Name,
+			Transport:   opts.Transport,
 		})
 		if err != nil {
 			conn.Close()

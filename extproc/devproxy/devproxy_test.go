@@ -142,7 +142,7 @@ agents:
 		t.Fatal(err)
 	}
 	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, log))
+	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, log, server.Options{}))
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
 	h, err := New(Options{Bootstrap: bootstrap, ExtProc: lis.Addr().String(), Upstream: up.URL})

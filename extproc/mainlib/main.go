@@ -44,6 +44,9 @@ const (
 	// DefaultRegistryCacheName is the cached snapshot's file name in the
 	// spool directory when -registry-cache is not set.
 	DefaultRegistryCacheName = "registry-snapshot.json"
+	// DefaultSSEMode is how event-stream responses are requested from
+	// Envoy when -sse-mode is not set: STREAMED.
+	DefaultSSEMode = server.SSEStreamed
 )
 
 type config struct {
@@ -64,6 +67,8 @@ type config struct {
 	logLevel       string
 	hashKey        bool
 	shutdownGrace  time.Duration
+	sseModeFlag    string
+	sseMode        server.SSEMode // parsed from sseModeFlag
 }
 
 // Main runs the filter. args exclude the program name. It returns when ctx is
@@ -89,6 +94,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.hashKey, "hash-key", false, "read an API key from stdin, print its key_sha256 for the policy file, and exit")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 5*time.Second, "time to finish in-flight streams and deliver spooled decisions on shutdown")
+	fs.StringVar(&c.sseModeFlag, "sse-mode", DefaultSSEMode.String(), "ext_proc body mode asked of Envoy for event-stream responses: streamed (STREAMED, one reply per chunk) or full-duplex (FULL_DUPLEX_STREAMED with response trailers SEND; the bootstrap's allowed_override_modes must list it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -126,6 +132,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var level zapcore.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level: %w", err))
+	}
+	if m, err := server.ParseSSEMode(c.sseModeFlag); err != nil {
+		errs = append(errs, fmt.Errorf("-sse-mode: %w", err))
+	} else {
+		c.sseMode = m
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -240,10 +251,11 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 		return errors.Join(err, g.Wait())
 	}
 	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, emitter))
+	extprocv3.RegisterExternalProcessorServer(gs, server.New(engine, emitter, server.Options{SSEMode: c.sseMode}))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	log.Info("portcullis-extproc serving", zap.String("listen", lis.Addr().String()), zap.String("instance", c.instance),
+		zap.Stringer("sse_mode", c.sseMode),
 		zap.String("environment", engine.Policy().Environment), zap.String("policy_version", engine.Policy().Version),
 		zap.Int64("spool_pending_bytes", sp.Stats().PendingBytes))
 

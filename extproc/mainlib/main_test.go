@@ -15,11 +15,11 @@ import (
 
 func TestMainValidatesFlagsTogether(t *testing.T) {
 	var stderr bytes.Buffer
-	err := Main(context.Background(), []string{"-spool-dir", "", "-log-level", "loud"}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	err := Main(context.Background(), []string{"-spool-dir", "", "-log-level", "loud", "-sse-mode", "duplex"}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"-config or -registry-url is required", "-kafka-brokers is required", "-spool-dir must not be empty", "-log-level"} {
+	for _, want := range []string{"-config or -registry-url is required", "-kafka-brokers is required", "-spool-dir must not be empty", "-log-level", `-sse-mode: SSE mode "duplex" is not streamed or full-duplex`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

@@ -392,6 +392,20 @@ func TestEvasionHeaderBodyMismatch(t *testing.T) {
 		// agree with the body.
 		mismatch("Mcp-Method repeated with another value", granted, Headers{{"mcp-method", "tools/call"}, {"mcp-method", "tools/list"}}, "does not match the body's method"),
 		mismatch("Mcp-Name repeated with another value", granted, Headers{{"mcp-name", "get_ticket"}, {"mcp-name", "delete_all"}}, "does not match the body's tool"),
+		// 2026-07-28 bodies state their version in params._meta: the header
+		// must say the same, read the way every server reads it.
+		{name: "2026-07-28 header and _meta version agree", body: meta2026("2026-07-28"), headers: Headers{{"mcp-protocol-version", "2026-07-28"}, {"mcp-method", "tools/call"}, {"mcp-name", "get_ticket"}},
+			method: "tools/call", tool: "get_ticket", reason: ReasonToolGranted},
+		mismatch("version header other than the body's _meta", meta2026("2025-11-25"), Headers{{"mcp-protocol-version", "2026-07-28"}},
+			`MCP-Protocol-Version header "2026-07-28" does not match the body's "2025-11-25"`),
+		mismatch("version header repeated", meta2026("2026-07-28"), Headers{{"mcp-protocol-version", "2026-07-28"}, {"mcp-protocol-version", "2025-11-25"}},
+			"does not match the body's"),
+		mismatch("_meta version escaped differently is read decoded", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_ticket","_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-2\u0035"}}}`,
+			Headers{{"mcp-protocol-version", "2026-07-28"}}, `does not match the body's "2025-11-25"`),
+		mismatch("_meta version duplicated", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_ticket","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"2025-11-25"}}}`,
+			Headers{{"mcp-protocol-version", "2026-07-28"}}, "cannot be read unambiguously"),
+		mismatch("_meta version not a string", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_ticket","_meta":{"io.modelcontextprotocol/protocolVersion":20260728}}}`,
+			Headers{{"mcp-protocol-version", "2026-07-28"}}, "cannot be read unambiguously"),
 	})
 
 	// The protocol version header does not enter authorisation: whatever
@@ -411,6 +425,11 @@ func TestEvasionHeaderBodyMismatch(t *testing.T) {
 				status: 200, code: mcp.CodeForbidden, id: "1", msg: "is not permitted", method: "tools/call", tool: "delete_all", reason: ReasonToolNotGranted},
 		})
 	}
+}
+
+// meta2026 is a granted tools/call stating version v the 2026-07-28 way.
+func meta2026(v string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_ticket","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"` + v + `"}}}`
 }
 
 // Bodies that are not strict JSON, or not JSON-RPC 2.0 requests of the

@@ -38,6 +38,9 @@ type Exchange struct {
 	// headerMethod and headerName are the Mcp-Method and Mcp-Name request
 	// headers (protocol 2026-07-28); they must agree with the body.
 	headerMethod, headerName string
+	// headerVersion is the MCP-Protocol-Version header, which must agree
+	// with a version the body states (params._meta, 2026-07-28).
+	headerVersion string
 	// legacy is set for a POST of the legacy HTTP+SSE transport (its
 	// session id is a query parameter): answers travel on the event stream.
 	legacy bool
@@ -69,6 +72,7 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	d.RequestID = h.Get("x-request-id")
 	d.Session = h.Get("mcp-session-id")
 	x.headerMethod, x.headerName = combined(h, "mcp-method"), combined(h, "mcp-name")
+	x.headerVersion = combined(h, "mcp-protocol-version")
 	if d.ClientAddress == "" {
 		d.ClientAddress = h.Get("x-forwarded-for")
 	}
@@ -206,7 +210,11 @@ func (x *Exchange) RequestBody(body []byte, endOfStream bool) Action {
 	if resp := x.checkVerdicts(replyID); resp != nil {
 		return Action{Respond: resp}
 	}
-	if msg := x.headerMismatch(first, msg.Batch); msg != "" {
+	mismatch := x.headerMismatch(first, msg.Batch)
+	if mismatch == "" {
+		mismatch = x.versionMismatch(first, msg.Batch)
+	}
+	if msg := mismatch; msg != "" {
 		// Routing layers may act on the headers; the upstream executes the
 		// body. A disagreement is refused, never resolved either way.
 		return x.refuse(&Response{
@@ -281,6 +289,23 @@ func (x *Exchange) headerMismatch(m mcp.Message, batch bool) string {
 	}
 	if x.headerName != "" && m.Method == mcp.MethodToolsCall && x.headerName != m.Tool {
 		return fmt.Sprintf("Mcp-Name header %q does not match the body's tool %q", truncateValue(x.headerName), truncateValue(m.Tool))
+	}
+	return ""
+}
+
+// versionMismatch compares the MCP-Protocol-Version header with the
+// version a 2026-07-28 body states in params._meta, and says what
+// disagrees, or "". A body stating none is judged by the header alone.
+func (x *Exchange) versionMismatch(m mcp.Message, batch bool) string {
+	if batch || x.headerVersion == "" {
+		return ""
+	}
+	v, ok, ambiguous := mcp.MetaProtocolVersion(m.Params)
+	switch {
+	case ambiguous:
+		return "the body's protocol version cannot be read unambiguously"
+	case ok && v != x.headerVersion:
+		return fmt.Sprintf("MCP-Protocol-Version header %q does not match the body's %q", truncateValue(x.headerVersion), truncateValue(v))
 	}
 	return ""
 }

@@ -333,3 +333,36 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// MetaProtocolVersionKey is where protocol 2026-07-28 requests carry their
+// protocol version in the body (params._meta).
+const MetaProtocolVersionKey = "io.modelcontextprotocol/protocolVersion"
+
+// MetaProtocolVersion returns params._meta's protocol version. ok is false
+// when the body states none; ambiguous is true when it cannot be read the
+// way every server would (duplicate or case-variant members, not a string).
+func MetaProtocolVersion(params json.RawMessage) (version string, ok, ambiguous bool) {
+	if len(params) == 0 {
+		return "", false, false
+	}
+	members, err := objectMembers(params, []string{"_meta"})
+	if err != nil {
+		return "", false, true
+	}
+	meta, found := members["_meta"]
+	if !found {
+		return "", false, false
+	}
+	metaMembers, err := objectMembers(meta, []string{MetaProtocolVersionKey})
+	if err != nil {
+		return "", false, true
+	}
+	raw, found := metaMembers[MetaProtocolVersionKey]
+	if !found {
+		return "", false, false
+	}
+	if json.Unmarshal(raw, &version) != nil {
+		return "", false, true
+	}
+	return version, true, false
+}

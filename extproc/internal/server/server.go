@@ -44,23 +44,31 @@ const attributesKey = "envoy.filters.http.ext_proc"
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
-	engine *filter.Engine
-	emit   Emitter
+	engine  *filter.Engine
+	emit    Emitter
+	sseMode SSEMode
+}
+
+// Options configure a Server. The zero value is the default configuration.
+type Options struct {
+	// SSEMode is the ext_proc body mode asked of Envoy for event-stream
+	// responses. Defaults to SSEStreamed.
+	SSEMode SSEMode
 }
 
 // New returns a server deciding with engine and emitting to emit.
-func New(engine *filter.Engine, emit Emitter) *Server {
-	return &Server{engine: engine, emit: emit}
+func New(engine *filter.Engine, emit Emitter, opts Options) *Server {
+	return &Server{engine: engine, emit: emit, sseMode: opts.SSEMode}
 }
 
 // Process handles one HTTP exchange. Exactly one decision is emitted per
 // stream that carried request headers, however the stream ends.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := stream.Context()
-	var x *filter.Exchange
+	var st *streamState
 	defer func() {
-		if x != nil {
-			s.emit.Emit(x.Finish())
+		if st != nil {
+			s.emit.Emit(st.x.Finish())
 		}
 	}()
 	for {
@@ -71,22 +79,52 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 			}
 			return err
 		}
-		if x == nil {
-			x = s.engine.NewExchange(streamInfo(ctx, req))
+		if st == nil {
+			st = s.newStreamState(ctx, req)
 		}
-		resp, err := handle(x, req)
+		resps, err := st.handle(req)
 		if err != nil {
 			return err
 		}
-		if err := stream.Send(resp); err != nil {
-			if status.Code(err) == codes.Canceled {
-				return nil
+		for _, resp := range resps {
+			if err := stream.Send(resp); err != nil {
+				if status.Code(err) == codes.Canceled {
+					return nil
+				}
+				return err
 			}
-			return err
+			if resp.GetImmediateResponse() != nil {
+				return nil // Envoy closes the stream after a local reply
+			}
 		}
-		if resp.GetImmediateResponse() != nil {
-			return nil // Envoy closes the stream after a local reply
-		}
+	}
+}
+
+// streamState is what the server knows of one ext_proc stream: the
+// exchange, and the response body mode Envoy uses for it.
+type streamState struct {
+	x       *filter.Exchange
+	sseMode SSEMode
+	// overridable is false when the filter configuration's own body modes
+	// include FULL_DUPLEX_STREAMED: Envoy then ignores mode_override.
+	overridable bool
+	// respBody is the response body mode: the configured one (the first
+	// message's protocol_config) until a mode_override replaces it. The
+	// bootstraps allow every override the server sends (envoy/*.yaml
+	// allowed_override_modes); an override Envoy refused would leave the
+	// server answering in the wrong shape.
+	respBody filterv3.ProcessingMode_BodySendMode
+	out      []*extprocv3.ProcessingResponse
+}
+
+func (s *Server) newStreamState(ctx context.Context, first *extprocv3.ProcessingRequest) *streamState {
+	pc := first.GetProtocolConfig()
+	return &streamState{
+		x:       s.engine.NewExchange(streamInfo(ctx, first)),
+		sseMode: s.sseMode,
+		overridable: pc.GetRequestBodyMode() != filterv3.ProcessingMode_FULL_DUPLEX_STREAMED &&
+			pc.GetResponseBodyMode() != filterv3.ProcessingMode_FULL_DUPLEX_STREAMED,
+		respBody: pc.GetResponseBodyMode(),
 	}
 }
 
@@ -104,31 +142,81 @@ func streamInfo(ctx context.Context, req *extprocv3.ProcessingRequest) filter.St
 		if v := attrs.GetFields()["source.address"]; v != nil {
 			info.ClientAddress = v.GetStringValue()
 		}
+		if v := attrs.GetFields()["destination.address"]; v != nil {
+			info.LocalAddress = v.GetStringValue()
+		}
 	}
 	return info
 }
 
-func handle(x *filter.Exchange, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+// handle answers one message. The result is valid until the next call:
+// usually one reply; none for a FULL_DUPLEX_STREAMED chunk that produced no
+// bytes; two for response trailers that release held-back bytes.
+func (st *streamState) handle(req *extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, error) {
+	x := st.x
+	out := st.out[:0]
 	switch r := req.GetRequest().(type) {
 	case *extprocv3.ProcessingRequest_RequestHeaders:
 		act := x.RequestHeaders(fromHeaderMap(r.RequestHeaders.GetHeaders()), r.RequestHeaders.GetEndOfStream())
-		return headersResponse(act, requestDirection), nil
+		out = append(out, headersResponse(act, requestDirection))
 	case *extprocv3.ProcessingRequest_RequestBody:
 		act := x.RequestBody(r.RequestBody.GetBody(), r.RequestBody.GetEndOfStream())
-		return bodyResponse(act, requestDirection), nil
+		out = append(out, bodyResponse(act, requestDirection))
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
 		act := x.ResponseHeaders(fromHeaderMap(r.ResponseHeaders.GetHeaders()), r.ResponseHeaders.GetEndOfStream())
-		return headersResponse(act, responseDirection), nil
+		resp := headersResponse(act, responseDirection)
+		if act.Respond == nil {
+			if mode, ok := responseBodyMode(act.ResponseBodyMode, st.sseMode); ok {
+				resp.ModeOverride = modeOverride(mode)
+				if mode != filterv3.ProcessingMode_BUFFERED {
+					removeContentLength(resp.GetResponseHeaders())
+				}
+				if st.overridable {
+					st.respBody = mode
+				}
+			}
+		}
+		out = append(out, resp)
 	case *extprocv3.ProcessingRequest_ResponseBody:
-		act := x.ResponseBody(r.ResponseBody.GetBody(), r.ResponseBody.GetEndOfStream())
-		return bodyResponse(act, responseDirection), nil
+		body, eos := r.ResponseBody.GetBody(), r.ResponseBody.GetEndOfStream()
+		act := x.ResponseBody(body, eos)
+		switch {
+		case st.respBody != filterv3.ProcessingMode_FULL_DUPLEX_STREAMED || act.Respond != nil:
+			out = append(out, bodyResponse(act, responseDirection))
+		default:
+			if act.ReplaceBody {
+				body = act.Body
+			}
+			// Envoy keeps no copy of the chunk: what goes on is what is sent
+			// back. Nothing to send and the body not ended: no reply.
+			if len(body) > 0 || eos {
+				out = append(out, streamedResponse(body, eos))
+			}
+		}
 	case *extprocv3.ProcessingRequest_RequestTrailers:
-		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}, nil
+		out = append(out, &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}})
 	case *extprocv3.ProcessingRequest_ResponseTrailers:
-		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}, nil
+		if st.respBody == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED {
+			// The trailers end the body: the filter releases what it held
+			// back (an event without its blank line). The trailers reply
+			// then ends the body for Envoy, so the bytes go first without
+			// end_of_stream, as in Envoy's full-duplex integration tests (a
+			// body reply with end_of_stream would end the body before the
+			// trailers reply, which Envoy then treats as spurious).
+			act := x.ResponseBody(nil, true)
+			if act.Respond != nil {
+				return append(out, immediate(act.Respond)), nil
+			}
+			if act.ReplaceBody && len(act.Body) > 0 {
+				out = append(out, streamedResponse(act.Body, false))
+			}
+		}
+		out = append(out, &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}})
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "unsupported ext_proc message %T", r)
 	}
+	st.out = out
+	return out, nil
 }
 
 type direction uint8
@@ -148,13 +236,49 @@ func headersResponse(act filter.Action, dir direction) *extprocv3.ProcessingResp
 		resp.Response = &extprocv3.ProcessingResponse_RequestHeaders{RequestHeaders: hr}
 	} else {
 		resp.Response = &extprocv3.ProcessingResponse_ResponseHeaders{ResponseHeaders: hr}
-		if mode, ok := bodyMode(act.ResponseBodyMode); ok {
-			// Envoy replaces both body modes on an override; the request
-			// body is done by now, so NONE there changes nothing.
-			resp.ModeOverride = &filterv3.ProcessingMode{ResponseBodyMode: mode}
-		}
 	}
 	return resp
+}
+
+// modeOverride is the mode_override asking for response body mode mode.
+// Envoy replaces both body modes on an override; the request body is done
+// by now, so NONE there changes nothing. FULL_DUPLEX_STREAMED also asks for
+// the response trailers: Envoy's filter configuration requires trailer mode
+// SEND with that body mode because, when the body ends with trailers, the
+// trailers message is the only end of the body the server sees (Envoy does
+// not enforce it on an override, and without it such a body never ends for
+// the server).
+func modeOverride(mode filterv3.ProcessingMode_BodySendMode) *filterv3.ProcessingMode {
+	pm := &filterv3.ProcessingMode{ResponseBodyMode: mode}
+	if mode == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED {
+		pm.ResponseTrailerMode = filterv3.ProcessingMode_SEND
+	}
+	return pm
+}
+
+// removeContentLength adds content-length to the header reply's removals.
+// Envoy drops content-length at header time only for the configured body
+// mode, which a mode_override to a streamed mode comes too late to change;
+// the filter may then change the body's length (redacting, narrowing).
+func removeContentLength(hr *extprocv3.HeadersResponse) {
+	if hr.Response == nil {
+		hr.Response = &extprocv3.CommonResponse{}
+	}
+	if hr.Response.HeaderMutation == nil {
+		hr.Response.HeaderMutation = &extprocv3.HeaderMutation{}
+	}
+	hm := hr.Response.HeaderMutation
+	hm.RemoveHeaders = append(hm.RemoveHeaders, "content-length")
+}
+
+// streamedResponse is a FULL_DUPLEX_STREAMED response body reply: body is
+// what continues downstream, endOfStream ends the body.
+func streamedResponse(body []byte, endOfStream bool) *extprocv3.ProcessingResponse {
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: &extprocv3.BodyResponse{
+		Response: &extprocv3.CommonResponse{BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_StreamedResponse{
+			StreamedResponse: &extprocv3.StreamedBodyResponse{Body: body, EndOfStream: endOfStream},
+		}}},
+	}}}
 }
 
 func bodyResponse(act filter.Action, dir direction) *extprocv3.ProcessingResponse {
@@ -207,13 +331,19 @@ func immediate(r *filter.Response) *extprocv3.ProcessingResponse {
 	}}
 }
 
-func bodyMode(m filter.BodyMode) (filterv3.ProcessingMode_BodySendMode, bool) {
+// responseBodyMode maps the filter's wish for a response body to the
+// ext_proc body mode; the filter asks for chunk-by-chunk delivery for event
+// streams only, and sse says which streamed mode serves it.
+func responseBodyMode(m filter.BodyMode, sse SSEMode) (filterv3.ProcessingMode_BodySendMode, bool) {
 	switch m {
 	case filter.BodyModeNone:
 		return filterv3.ProcessingMode_NONE, true
 	case filter.BodyModeBuffered:
 		return filterv3.ProcessingMode_BUFFERED, true
 	case filter.BodyModeStreamed:
+		if sse == SSEFullDuplex {
+			return filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, true
+		}
 		return filterv3.ProcessingMode_STREAMED, true
 	}
 	return 0, false
