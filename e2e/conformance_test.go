@@ -78,27 +78,32 @@ func TestConformanceThroughGateway(t *testing.T) {
 		t.Run(tc.version, func(t *testing.T) {
 			upstream := startEverythingServer(t, server, tc.stateless)
 			tmp := t.TempDir()
-			cfg := writeConformancePolicy(t, tmp)
-			gw := startGatewayBootstrap(t, personaBootstrap(t, tmp, "conformance", "everything", "mcp"), []string{"-config", cfg}, upstream, tmp, "conformance-"+tc.version)
-			defer gw.stop(t)
-			agent := startAgentKeyProxy(t, "http://"+gw.Addr, conformanceAgentKey)
-
 			direct := runConformance(t, dir, suite, upstream+"/mcp", tc.version, filepath.Join(tmp, "direct"))
-			through := runConformance(t, dir, suite, agent+"/p/conformance/mcp", tc.version, filepath.Join(tmp, "gateway"))
 			dp, df := direct.counts()
-			gp, gf := through.counts()
-			t.Logf("PROVED conformance %s: direct %d passed, %d failed; through Portcullis %d passed, %d failed", tc.version, dp, df, gp, gf)
-			fmt.Printf("conformance %s: direct %d passed %d failed | through Portcullis %d passed %d failed\n", tc.version, dp, df, gp, gf)
 			if dp+df == 0 {
 				t.Fatalf("the direct run reported no checks")
 			}
-			for _, k := range unionKeys(direct, through) {
-				if direct[k] != through[k] {
-					t.Errorf("check %s: direct %q, through the gateway %q", k, direct[k], through[k])
+			// Through the gateway with each way the filter can take SSE
+			// responses from Envoy (-sse-mode).
+			for _, mode := range []string{"streamed", "full-duplex"} {
+				gwDir := filepath.Join(tmp, mode)
+				cfg := writeConformancePolicy(t, t.TempDir())
+				gw := startGatewayBootstrap(t, personaBootstrap(t, t.TempDir(), "conformance", "everything", "mcp"),
+					[]string{"-config", cfg, "-sse-mode", mode}, upstream, t.TempDir(), "conformance-"+tc.version+"-"+mode)
+				agent := startAgentKeyProxy(t, "http://"+gw.Addr, conformanceAgentKey)
+				through := runConformance(t, dir, suite, agent+"/p/conformance/mcp", tc.version, gwDir)
+				gw.stop(t)
+				gp, gf := through.counts()
+				t.Logf("PROVED conformance %s: direct %d passed, %d failed; through Portcullis (SSE %s) %d passed, %d failed", tc.version, dp, df, mode, gp, gf)
+				fmt.Printf("conformance %s: direct %d passed %d failed | through Portcullis, SSE %s: %d passed %d failed\n", tc.version, dp, df, mode, gp, gf)
+				for _, k := range unionKeys(direct, through) {
+					if direct[k] != through[k] {
+						t.Errorf("SSE %s: check %s: direct %q, through the gateway %q", mode, k, direct[k], through[k])
+					}
 				}
-			}
-			if dp != gp || df != gf {
-				t.Errorf("counts differ: direct %d/%d, gateway %d/%d (passed/failed)", dp, df, gp, gf)
+				if dp != gp || df != gf {
+					t.Errorf("SSE %s: counts differ: direct %d/%d, gateway %d/%d (passed/failed)", mode, dp, df, gp, gf)
+				}
 			}
 		})
 	}

@@ -59,16 +59,18 @@ func peersDir(t *testing.T) string {
 
 func TestPeersServerEverythingThroughGateway(t *testing.T) {
 	dir := peersDir(t)
-	for _, tc := range []struct{ transport, tsMode, path string }{
-		{"streamableHttp", "streamable", "mcp"},
-		{"sse", "sse", "sse"},
+	for _, tc := range []struct{ transport, tsMode, path, sseMode string }{
+		{"streamableHttp", "streamable", "mcp", "streamed"},
+		{"sse", "sse", "sse", "streamed"},
+		{"streamableHttp", "streamable", "mcp", "full-duplex"},
+		{"sse", "sse", "sse", "full-duplex"},
 	} {
-		t.Run(tc.transport, func(t *testing.T) {
+		t.Run(tc.transport+"/"+tc.sseMode, func(t *testing.T) {
 			upstream := startServerEverything(t, dir, tc.transport)
 			tmp := t.TempDir()
 			policy := writePeersPolicy(t, tmp)
 			gw := startGatewayBootstrap(t, personaBootstrap(t, tmp, "everything-agent", "everything", "mcp", "sse", "message"),
-				[]string{"-config", policy}, upstream, tmp, "peers-"+tc.transport)
+				[]string{"-config", policy, "-sse-mode", tc.sseMode}, upstream, tmp, "peers-"+tc.transport+"-"+tc.sseMode)
 			defer gw.stop(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -104,8 +106,8 @@ func TestPeersServerEverythingThroughGateway(t *testing.T) {
 				}
 				return false
 			})
-			t.Logf("PROVED server-everything over %s through Portcullis: TypeScript and Go clients saw tools %v of the server's, echo/get-sum answered, get-env passed with the AWS key redacted, get-tiny-image refused",
-				tc.transport, peerGranted)
+			t.Logf("PROVED server-everything over %s through Portcullis (SSE %s): TypeScript and Go clients saw tools %v of the server's, echo/get-sum answered, get-env passed with the AWS key redacted, get-tiny-image refused",
+				tc.transport, tc.sseMode, peerGranted)
 		})
 	}
 }
