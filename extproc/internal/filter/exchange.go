@@ -472,7 +472,8 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 			SetHeaders: Headers{{"content-length", strconv.Itoa(len(out))}},
 		}
 	case respSSE:
-		var out []byte
+		// Usually as long as the chunk; Envoy's codec copies it out.
+		out := make([]byte, 0, len(chunk)+64)
 		for _, ev := range x.sse.Feed(chunk) {
 			out = append(out, x.narrowEvent(ev)...)
 		}
@@ -534,7 +535,7 @@ func (x *Exchange) protectBody(body []byte) []byte {
 // closed).
 func (x *Exchange) narrowMessage(raw []byte) []byte {
 	pending := x.narrowID != nil
-	if !pending && !bytes.Contains(raw, []byte("tools")) && !bytes.Contains(raw, []byte(`\u`)) {
+	if !pending && bytes.IndexByte(raw, '\\') < 0 && !bytes.Contains(raw, []byte("tools")) {
 		return raw // cannot name a tools member (fast path for every other message)
 	}
 	m, err := mcp.ParseMessage(raw)

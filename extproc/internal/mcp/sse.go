@@ -12,45 +12,60 @@ type SSESplitter struct {
 	// scan is where line scanning resumes in buf; lineStart is the start of
 	// the line being scanned. Both are relative to buf.
 	scan, lineStart int
+	// spare is the buffer the next tail is copied into (buffers alternate,
+	// so that the events of one call stay valid until the next), events is
+	// the reused result slice.
+	spare  []byte
+	events [][]byte
 }
 
 // Feed appends chunk and returns the complete events now available, in
 // order, each including its terminating blank line. The returned slices are
-// valid until the next call.
+// valid until the next call (they may point into chunk).
 func (s *SSESplitter) Feed(chunk []byte) [][]byte {
-	s.buf = append(s.buf, chunk...)
-	var events [][]byte
+	buf := chunk
+	if len(s.buf) > 0 {
+		s.buf = append(s.buf, chunk...)
+		buf = s.buf
+	}
+	events := s.events[:0]
 	eventStart := 0
-	for s.scan < len(s.buf) {
-		i := bytes.IndexAny(s.buf[s.scan:], "\r\n")
+	for s.scan < len(buf) {
+		i := bytes.IndexAny(buf[s.scan:], "\r\n")
 		if i < 0 {
-			s.scan = len(s.buf)
+			s.scan = len(buf)
 			break
 		}
 		end := s.scan + i
 		termLen := 1
-		if s.buf[end] == '\r' {
-			if end+1 == len(s.buf) {
+		if buf[end] == '\r' {
+			if end+1 == len(buf) {
 				// A lone CR at the end: it may be the first half of CRLF.
 				s.scan = end
 				break
 			}
-			if s.buf[end+1] == '\n' {
+			if buf[end+1] == '\n' {
 				termLen = 2
 			}
 		}
 		next := end + termLen
 		if end == s.lineStart { // empty line: the event ends here
-			events = append(events, s.buf[eventStart:next])
+			events = append(events, buf[eventStart:next])
 			eventStart = next
 		}
 		s.scan, s.lineStart = next, next
 	}
-	if eventStart > 0 {
-		// Keep the events valid for the caller: the tail is copied into a new
-		// buffer instead of shifting the old one.
-		rest := make([]byte, len(s.buf)-eventStart, max(len(s.buf)-eventStart, 512))
-		copy(rest, s.buf[eventStart:])
+	s.events = events
+	if eventStart > 0 || len(s.buf) == 0 {
+		// Keep the tail (an incomplete event) in the other buffer, so that
+		// the events returned, which may point into the current one, stay
+		// valid for the caller.
+		// buf and spare never share an array.
+		rest := append(s.spare[:0], buf[eventStart:]...)
+		s.spare = s.buf[:0]
+		if cap(s.spare) > 64<<10 {
+			s.spare = nil // after a large event: do not keep its buffer
+		}
 		s.buf = rest
 		s.scan -= eventStart
 		s.lineStart -= eventStart
@@ -73,18 +88,23 @@ func (s *SSESplitter) Flush() []byte {
 // "\n", per the SSE specification. ok is false when the event has no data
 // line (comments, priming events that carry only an id, retry).
 func EventData(event []byte) (data []byte, ok bool) {
-	for _, line := range eventLines(event) {
+	lines := 0
+	eachLine(event, func(line []byte) {
 		name, value := field(line)
 		if name != "data" {
-			continue
+			return
 		}
-		if ok {
-			data = append(data, '\n')
+		lines++
+		switch lines {
+		case 1:
+			data = value // one data line: no copy
+		case 2:
+			data = append(append(append(make([]byte, 0, len(data)+1+len(value)), data...), '\n'), value...)
+		default:
+			data = append(append(data, '\n'), value...)
 		}
-		data = append(data, value...)
-		ok = true
-	}
-	return data, ok
+	})
+	return data, lines > 0
 }
 
 // ReplaceEventData rewrites event so that its data is data, keeping every
@@ -111,6 +131,26 @@ func ReplaceEventData(event, data []byte) []byte {
 		}
 	}
 	return append(out, '\n')
+}
+
+// eachLine calls fn with each non-empty line of event (terminators
+// removed), without allocating.
+func eachLine(event []byte, fn func(line []byte)) {
+	for len(event) > 0 {
+		i := bytes.IndexAny(event, "\r\n")
+		if i < 0 {
+			fn(event)
+			return
+		}
+		if i > 0 {
+			fn(event[:i])
+		}
+		n := 1
+		if event[i] == '\r' && i+1 < len(event) && event[i+1] == '\n' {
+			n = 2
+		}
+		event = event[i+n:]
+	}
 }
 
 // eventLines splits an event into its non-empty lines (terminators removed).
@@ -151,11 +191,11 @@ func field(line []byte) (name string, value []byte) {
 // EventType returns the value of the event's "event" field ("message" when
 // it has none, as the SSE specification defaults it).
 func EventType(event []byte) string {
-	typ := "message"
-	for _, line := range eventLines(event) {
+	typ := []byte("message")
+	eachLine(event, func(line []byte) {
 		if name, value := field(line); name == "event" {
-			typ = string(value)
+			typ = value
 		}
-	}
-	return typ
+	})
+	return string(typ)
 }
