@@ -394,3 +394,48 @@ func checkOlderVersions(t *testing.T, endpoint string) {
 	}
 	t.Logf("PROVED protocol versions 2024-11-05, 2025-03-26, 2025-06-18 through the gateway: negotiated, narrowed, refused alike")
 }
+
+// TestPeersSessionAcrossReplicas: a session opened through one filter
+// replica goes on through another replica holding the same session key
+// (nothing pins a session to a replica); a replica with another key does
+// not accept it.
+func TestPeersSessionAcrossReplicas(t *testing.T) {
+	dir := peersDir(t)
+	upstream := startServerEverything(t, dir, "streamableHttp")
+	tmp := t.TempDir()
+	policy := writePeersPolicy(t, tmp)
+	bootstrap := personaBootstrap(t, tmp, "everything-agent", "everything", "mcp")
+	keyFile := func(name, key string) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, []byte(key+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	shared := keyFile("shared.key", "portcullis-test-session-key-7c1e5a9b3d0f2468ace")
+	other := keyFile("other.key", "portcullis-test-session-key-0000000000000000000")
+	var endpoints []string
+	for i, key := range []string{shared, shared, other} {
+		gw := startGatewayBootstrap(t, bootstrap, []string{"-config", policy, "-session-key-file", key}, upstream,
+			filepath.Join(tmp, fmt.Sprint("replica", i)), fmt.Sprint("replica-", i))
+		defer gw.stop(t)
+		endpoints = append(endpoints, "http://"+gw.Addr+"/p/everything-agent/mcp")
+	}
+	resp, body := rawPost(t, endpoints[0], peerAliceKey, "", "2025-11-25", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	session := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize through replica 0: %d %q %.200s", resp.StatusCode, session, body)
+	}
+	if resp, _ := rawPost(t, endpoints[1], peerAliceKey, session, "2025-11-25", `{"jsonrpc":"2.0","method":"notifications/initialized"}`); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("notifications/initialized through replica 1: %d", resp.StatusCode)
+	}
+	for i, ep := range endpoints[:2] {
+		if resp, body := rawPost(t, ep, peerAliceKey, session, "2025-11-25", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"replica"}}}`); resp.StatusCode != 200 || !strings.Contains(body, "replica") {
+			t.Errorf("echo through replica %d: %d %.200s", i, resp.StatusCode, body)
+		}
+	}
+	if resp, body := rawPost(t, endpoints[2], peerAliceKey, session, "2025-11-25", `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("replica with another key: %d %.200s, want 404", resp.StatusCode, body)
+	}
+	t.Logf("PROVED a session opened through replica 0 works through replica 1 (same -session-key-file), not through a replica with another key")
+}

@@ -5,6 +5,7 @@ package mainlib
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -69,6 +70,8 @@ type config struct {
 	shutdownGrace  time.Duration
 	sseModeFlag    string
 	sseMode        server.SSEMode // parsed from sseModeFlag
+	sessionKeyFile string
+	sessionKey     []byte // read from sessionKeyFile
 }
 
 // Main runs the filter. args exclude the program name. It returns when ctx is
@@ -94,6 +97,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.hashKey, "hash-key", false, "read an API key from stdin, print its key_sha256 for the policy file, and exit")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 5*time.Second, "time to finish in-flight streams and deliver spooled decisions on shutdown")
+	fs.StringVar(&c.sessionKeyFile, "session-key-file", "", "file holding the key (at least 32 bytes) that binds MCP session ids to the agent they were issued to; every replica serving the same agents must have the same key (default: a random key per process: one replica, and sessions end when it restarts, agents then get 404 and initialise again)")
 	fs.StringVar(&c.sseModeFlag, "sse-mode", DefaultSSEMode.String(), "ext_proc body mode asked of Envoy for event-stream responses: streamed (STREAMED, one reply per chunk) or full-duplex (FULL_DUPLEX_STREAMED with response trailers SEND; the bootstrap's allowed_override_modes must list it)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,6 +141,18 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		errs = append(errs, fmt.Errorf("-sse-mode: %w", err))
 	} else {
 		c.sseMode = m
+	}
+	if c.sessionKeyFile != "" {
+		key, err := os.ReadFile(c.sessionKeyFile)
+		key = bytes.TrimRight(key, "\r\n")
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("-session-key-file: %w", err))
+		case len(key) < 32:
+			errs = append(errs, fmt.Errorf("-session-key-file: the key has %d bytes, want at least 32", len(key)))
+		default:
+			c.sessionKey = key
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -221,7 +237,7 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	}
 	cache := verdict.NewCache()
 	feed := kafka.NewVerdictFeed(consumer, cache, log)
-	engine := filter.NewEngine(pol, filter.Options{Verdicts: cache, Admit: emitter.Admit})
+	engine := filter.NewEngine(pol, filter.Options{Verdicts: cache, Admit: emitter.Admit, SessionKey: c.sessionKey})
 
 	// Background loops outlive the gRPC server by the grace period so that
 	// the last decisions are delivered.

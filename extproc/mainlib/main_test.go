@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +16,15 @@ import (
 
 func TestMainValidatesFlagsTogether(t *testing.T) {
 	var stderr bytes.Buffer
-	err := Main(context.Background(), []string{"-spool-dir", "", "-log-level", "loud", "-sse-mode", "duplex"}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	short := filepath.Join(t.TempDir(), "session.key")
+	if err := os.WriteFile(short, []byte("too-short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := Main(context.Background(), []string{"-spool-dir", "", "-log-level", "loud", "-sse-mode", "duplex", "-session-key-file", short}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"-config or -registry-url is required", "-kafka-brokers is required", "-spool-dir must not be empty", "-log-level", `-sse-mode: SSE mode "duplex" is not streamed or full-duplex`} {
+	for _, want := range []string{"-config or -registry-url is required", "-kafka-brokers is required", "-spool-dir must not be empty", "-log-level", `-sse-mode: SSE mode "duplex" is not streamed or full-duplex`, "-session-key-file: the key has 9 bytes, want at least 32"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
