@@ -16,7 +16,7 @@ import (
 
 const testKey = "agent-key-1"
 
-func testPolicy(t *testing.T) *policy.Policy {
+func testPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
 	doc := fmt.Sprintf(`
 environment: test
@@ -49,7 +49,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { c.t = c.t.Add(time.Millisecond); return c.t }
 
-func newEngine(t *testing.T) (*Engine, *clock) {
+func newEngine(t testing.TB) (*Engine, *clock) {
 	c := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	return NewEngine(testPolicy(t), Options{Now: c.now}), c
 }

@@ -147,16 +147,17 @@ func (x *Exchange) bindEndpoint(data []byte) ([]byte, bool) {
 			q.Set(k, x.engine.sessions.Issue(x.agent.ID, x.agent.Persona.Upstream.Name, vals[0]))
 		}
 	}
-	ref := ""
+	seg := ""
 	if u.Path != "" {
-		ref = pathpkg.Base(u.Path)
-		if ref == "/" || ref == "." {
-			ref = "./"
+		seg = pathpkg.Base(u.Path)
+		if seg == "/" || seg == "." || seg == ".." {
+			seg = ""
 		}
 	}
-	if len(q) > 0 {
-		ref += "?" + q.Encode()
-	}
+	// url.URL escapes what a WHATWG parser would read as a separator (a
+	// backslash: "\\host" is a network-path reference there) and guards a
+	// colon in the segment ("./a:b"), so the reference stays relative.
+	ref := (&url.URL{Path: seg, RawQuery: q.Encode()}).String()
 	if ref == "" {
 		ref = "./"
 	}
