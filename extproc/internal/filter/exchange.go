@@ -45,6 +45,8 @@ type Exchange struct {
 	// session id is a query parameter): answers travel on the event stream.
 	legacy bool
 	sse    mcp.SSESplitter
+	// sseOut is the event-stream output buffer, reused across chunks.
+	sseOut []byte
 
 	// replyID is the id of the request's single JSON-RPC request (nil for
 	// notifications and batches): what a refused response answers.
@@ -453,8 +455,14 @@ func (x *Exchange) ResponseHeaders(h Headers, endOfStream bool) Action {
 	return Action{SetHeaders: set}
 }
 
+// maxReusedSSEBuffer bounds the event-stream output buffer an exchange
+// keeps between chunks.
+const maxReusedSSEBuffer = 256 << 10
+
 // ResponseBody narrows tools/list results in JSON bodies (buffered) and in
-// event streams (chunk by chunk).
+// event streams (chunk by chunk). For an event stream the returned Body is
+// only valid until the next call: the caller sends it on before it passes
+// the next chunk.
 func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 	switch x.respKind {
 	case respJSON:
@@ -472,8 +480,9 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 			SetHeaders: Headers{{"content-length", strconv.Itoa(len(out))}},
 		}
 	case respSSE:
-		// Usually as long as the chunk; Envoy's codec copies it out.
-		out := make([]byte, 0, len(chunk)+64)
+		// Reused from chunk to chunk: the transport sends each reply
+		// before it hands over the next chunk (see ResponseBody's doc).
+		out := x.sseOut[:0]
 		for _, ev := range x.sse.Feed(chunk) {
 			out = append(out, x.narrowEvent(ev)...)
 		}
@@ -483,6 +492,11 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 			}
 		}
 		x.decision.BytesOut += uint64(len(out))
+		if cap(out) <= maxReusedSSEBuffer {
+			x.sseOut = out
+		} else {
+			x.sseOut = nil
+		}
 		return Action{ReplaceBody: true, Body: out}
 	}
 	x.decision.BytesOut += uint64(len(chunk))
