@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -549,7 +548,7 @@ func (x *Exchange) protectBody(body []byte) []byte {
 // closed).
 func (x *Exchange) narrowMessage(raw []byte) []byte {
 	pending := x.narrowID != nil
-	if !pending && bytes.IndexByte(raw, '\\') < 0 && !bytes.Contains(raw, []byte("tools")) {
+	if !pending && !mcp.MentionsTools(raw) {
 		return raw // cannot name a tools member (fast path for every other message)
 	}
 	m, err := mcp.ParseMessage(raw)

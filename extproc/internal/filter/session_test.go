@@ -163,6 +163,12 @@ func TestUnsolicitedToolsListNarrowed(t *testing.T) {
 	if strings.Contains(body, "delete_everything") || !strings.Contains(body, "get_ticket") {
 		t.Fatalf("replayed tools/list not narrowed: %q", body)
 	}
+	// A case-variant member a case-insensitive client would read as the
+	// list: refused (replaced by an error), not passed.
+	act = x.ResponseBody([]byte("id: 9\ndata: "+`{"jsonrpc":"2.0","id":9,"result":{"tools":[],"Tools":[{"name":"delete_everything"}]}}`+"\n\n"), false)
+	if body := string(act.Body); strings.Contains(body, "delete_everything") || !strings.Contains(body, "could not be inspected") {
+		t.Fatalf("case-variant tools member: %q", body)
+	}
 	// On a tools/call's JSON response too.
 	x = e.NewExchange(StreamInfo{})
 	x.RequestHeaders(postHeaders(testKey), false)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // NarrowToolsList rewrites a tools/list result so that it lists only the
@@ -21,6 +22,13 @@ func NarrowTools(result json.RawMessage, keep func(name string, tool []byte) boo
 	members, order, err := orderedMembers(result)
 	if err != nil {
 		return nil, 0, err
+	}
+	for _, k := range order {
+		// A case-insensitive client (Go's encoding/json, mark3labs/mcp-go)
+		// reads "Tools" as tools, possibly over the narrowed list: refused.
+		if k != "tools" && strings.EqualFold(k, "tools") {
+			return nil, 0, fmt.Errorf("tools/list result has a member differing from \"tools\" only by case")
+		}
 	}
 	rawTools, ok := members["tools"]
 	if !ok {
@@ -126,8 +134,24 @@ func exactName(tool []byte) (string, bool) {
 func MayListTools(result json.RawMessage) bool {
 	found := false
 	_ = eachMember(result, func(key string, _ []byte) bool {
-		found = key == "tools"
+		found = strings.EqualFold(key, "tools") // as a case-insensitive client reads it
 		return !found
 	})
 	return found
+}
+
+// MentionsTools reports whether raw could hold a member a client reads as
+// "tools": the letters t-o-o-l-s in any case (the long s, which Unicode
+// case folding takes for s, included), or any backslash (an escaped key). False means raw cannot list tools, without parsing it.
+func MentionsTools(raw []byte) bool {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return true
+	}
+	for i := 0; i+5 <= len(raw); i++ {
+		if raw[i]|0x20 == 't' && raw[i+1]|0x20 == 'o' && raw[i+2]|0x20 == 'o' && raw[i+3]|0x20 == 'l' &&
+			(raw[i+4]|0x20 == 's' || (raw[i+4] == 0xC5 && i+5 < len(raw) && raw[i+5] == 0xBF)) { // ſ (U+017F) folds to s
+			return true
+		}
+	}
+	return false
 }

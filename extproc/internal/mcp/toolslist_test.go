@@ -67,6 +67,8 @@ func FuzzNarrowToolsList(f *testing.F) {
 	f.Add([]byte(`{"tools":[{"name":"a"},{"name":"secret"}],"nextCursor":"x"}`))
 	f.Add([]byte(`{"tools":[],"tools":[{"name":"secret"}]}`))
 	f.Add([]byte(`{"tools":[{"name":"a","name":"secret"}]}`))
+	f.Add([]byte(`{"tools":[{"name":"a"}],"Tools":[{"name":"secret"}]}`))
+	f.Add([]byte(`{"tools":[{"name":"a","Name":"secret"}]}`))
 	f.Fuzz(func(t *testing.T, result []byte) {
 		if !json.Valid(result) {
 			return
@@ -97,5 +99,45 @@ func FuzzNarrowToolsList(f *testing.F) {
 				t.Fatalf("tool %q survived narrowing of %q: %q", tl, result, out)
 			}
 		}
+		// And as a case-insensitive one (Go's encoding/json: struct fields
+		// match any case, the last matching member wins).
+		var ci struct {
+			Tools []struct {
+				Name string `json:"name"`
+			} `json:"tools"`
+		}
+		if json.Unmarshal(out, &ci) == nil {
+			for _, tl := range ci.Tools {
+				if tl.Name != "a" {
+					t.Fatalf("case-insensitive client sees tool %q in %q (from %q)", tl.Name, out, result)
+				}
+			}
+		}
 	})
+}
+
+func TestNarrowToolsListCaseVariantMember(t *testing.T) {
+	keep := func(name string) bool { return name == "get_ticket" }
+	for _, result := range []string{
+		`{"tools":[{"name":"get_ticket"}],"Tools":[{"name":"delete_all"}]}`,
+		`{"Tools":[{"name":"delete_all"}],"tools":[{"name":"get_ticket"}]}`,
+		`{"TOOLS":[{"name":"delete_all"}]}`,
+		`{"tools":[],"tOoLs":[{"name":"delete_all"}]}`,
+		`{"tools":[],"toolſ":[{"name":"delete_all"}]}`,
+	} {
+		if out, _, err := NarrowToolsList(json.RawMessage(result), keep); err == nil {
+			t.Errorf("%s narrowed to %s: a case-insensitive client would read the other member", result, out)
+		}
+		if !MayListTools(json.RawMessage(result)) || !MentionsTools([]byte(result)) {
+			t.Errorf("%s: not recognised as listing tools", result)
+		}
+	}
+	for _, raw := range []string{`{"content":[]}`, `{"text":"toolbox"}`} {
+		if MayListTools(json.RawMessage(raw)) || MentionsTools([]byte(raw)) {
+			t.Errorf("%s: taken for a tools list", raw)
+		}
+	}
+	if !MentionsTools([]byte(`{"\u0074ools":[]}`)) {
+		t.Error("escaped key not caught")
+	}
 }
