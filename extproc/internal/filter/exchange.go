@@ -553,10 +553,14 @@ func (x *Exchange) narrowMessage(raw []byte) []byte {
 	}
 	m, err := mcp.ParseMessage(raw)
 	if err != nil {
-		if !pending {
-			return raw // not JSON-RPC: the data policy still scans it
+		if !pending && !json.Valid(raw) {
+			return raw // not JSON: no client reads a result from it; the data policy still scans it
 		}
-		return mcp.ErrorResponse(x.narrowID, -32603, "upstream tools/list response could not be inspected", nil)
+		// JSON that names tools but is no JSON-RPC message the filter
+		// can read unambiguously (a case-variant "Result", a duplicate
+		// member) may still be read as a tools/list answer by a lenient
+		// client: withheld.
+		return mcp.ErrorResponse(x.narrowID, -32603, "upstream message could not be inspected", nil)
 	}
 	// Any response in this exchange answers its one tools/list request
 	// (batches with tools/list are refused): the id is not compared, since

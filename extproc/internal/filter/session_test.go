@@ -169,6 +169,11 @@ func TestUnsolicitedToolsListNarrowed(t *testing.T) {
 	if body := string(act.Body); strings.Contains(body, "delete_everything") || !strings.Contains(body, "could not be inspected") {
 		t.Fatalf("case-variant tools member: %q", body)
 	}
+	// A case-variant "Result" a lenient client would read: withheld.
+	act = x.ResponseBody([]byte("data: "+`{"jsonrpc":"2.0","id":10,"result":{},"Result":{"tools":[{"name":"delete_everything"}]}}`+"\n\n"), false)
+	if body := string(act.Body); strings.Contains(body, "delete_everything") {
+		t.Fatalf("case-variant result member: %q", body)
+	}
 	// On a tools/call's JSON response too.
 	x = e.NewExchange(StreamInfo{})
 	x.RequestHeaders(postHeaders(testKey), false)
