@@ -1,6 +1,6 @@
 // Package devproxy is the standalone mode: an HTTP proxy that plays Envoy's
 // side of ext_proc (package envoyemu) with the filter configuration and
-// persona routes read from the same Envoy bootstrap an operator deploys
+// route table read from the same Envoy bootstrap an operator deploys
 // (envoy/envoy.yaml), so the product runs locally without an Envoy binary.
 package devproxy
 
@@ -13,13 +13,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/portcullis/portcullis/extproc/envoyemu"
 	"github.com/portcullis/portcullis/extproc/internal/envoyconfig"
@@ -28,32 +27,30 @@ import (
 // Options configure the proxy.
 type Options struct {
 	// Bootstrap is the Envoy bootstrap whose ext_proc filter, listener and
-	// persona routes are emulated. Required.
+	// route table are emulated. Required.
 	Bootstrap string
 	// Listen overrides the bootstrap listener's address when set.
 	Listen string
-	// ExtProc is the filter's gRPC address. Defaults to 127.0.0.1:9002 (the
-	// bootstrap's portcullis_extproc cluster).
+	// ExtProc is the filter's gRPC address: the ext_proc filter's
+	// grpc_service. Defaults to 127.0.0.1:9002 (the bootstrap's
+	// portcullis_extproc cluster).
 	ExtProc string
-	// Upstream is the MCP server base URL. Defaults to http://127.0.0.1:8081
-	// (the bootstrap's mcp_upstream cluster).
+	// Upstream is the MCP server base URL, serving every cluster the
+	// bootstrap's routes forward to. Defaults to http://127.0.0.1:8081 (the
+	// bootstrap's mcp_upstream cluster).
 	Upstream string
-	// Transport sends requests upstream, shared by all routes. Defaults to
-	// the emulation's (envoyemu.Config.Transport), one per route.
+	// Transport sends requests upstream. Defaults to the emulation's
+	// (envoyemu.Config.Transport).
 	Transport http.RoundTripper
 }
 
-// Handler is the proxy: persona routes, /healthz, and 404 for the rest.
+// Handler is the proxy: the bootstrap's route table (persona routes,
+// /healthz, the default-deny 404) in front of the emulated ext_proc filter.
 type Handler struct {
-	routes []route
-	conn   *grpc.ClientConn
+	proxy *envoyemu.Proxy
+	conn  *grpc.ClientConn
 	// Listen is the address to serve on.
 	Listen string
-}
-
-type route struct {
-	prefix, rewrite string
-	proxy           *envoyemu.Proxy
 }
 
 // New builds the proxy. Close releases its gRPC connection.
@@ -79,65 +76,55 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{conn: conn, Listen: local.Listen}
+	client := extprocv3.NewExternalProcessorClient(conn)
+	// A route's overrides.grpc_service may name the filter's own service.
+	clients := map[string]extprocv3.ExternalProcessorClient{}
+	if gs := local.ExtProc.GetGrpcService(); gs != nil {
+		if c := gs.GetEnvoyGrpc().GetClusterName(); c != "" {
+			clients[c] = client
+		}
+	}
+	p, err := envoyemu.New(envoyemu.Config{
+		Filter:      local.ExtProc,
+		Client:      client,
+		GrpcClients: clients,
+		RouteConfig: local.RouteConfig,
+		Clusters:    routeClusters(local.RouteConfig, up),
+		FilterName:  local.ExtProcName,
+		BufferLimit: local.BufferLimit,
+		Transport:   opts.Transport,
+	})
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("devproxy: %s: %w", opts.Bootstrap, err)
+	}
+	h := &Handler{proxy: p, conn: conn, Listen: local.Listen}
 	if opts.Listen != "" {
 		h.Listen = opts.Listen
 	}
-	for _, r := range local.Routes {
-		md := metadata.MD{}
-		for k, v := range r.Metadata {
-			md.Set(k, v)
-		}
-		p, err := envoyemu.New(envoyemu.Config{
-			Filter:      local.ExtProc,
-			Client:      extprocv3.NewExternalProcessorClient(metadataConn{conn, md}),
-			Upstream:    up,
-			BufferLimit: local.BufferLimit,
-			RouteName:   r.Name,
-			Transport:   opts.Transport,
-		})
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("devproxy: route %s: %w", r.Name, err)
-		}
-		h.routes = append(h.routes, route{prefix: r.Prefix, rewrite: r.PrefixRewrite, proxy: p})
-	}
 	return h, nil
+}
+
+// routeClusters maps every cluster rc's routes forward to onto upstream: the
+// dev proxy has one upstream.
+func routeClusters(rc *routev3.RouteConfiguration, upstream *url.URL) map[string]*url.URL {
+	base := &url.URL{Scheme: upstream.Scheme, Host: upstream.Host}
+	out := map[string]*url.URL{}
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			if c := r.GetRoute().GetCluster(); c != "" {
+				out[c] = base
+			}
+		}
+	}
+	return out
 }
 
 // Close releases the gRPC connection.
 func (h *Handler) Close() error { return h.conn.Close() }
 
-// ServeHTTP routes like the bootstrap's virtual host.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
-		_, _ = io.WriteString(w, "ok\n")
-		return
-	}
-	for _, rt := range h.routes {
-		if r.URL.Path == rt.prefix || strings.HasPrefix(r.URL.Path, rt.prefix+"/") {
-			// Envoy applies prefix_rewrite in the router, after ext_proc; the
-			// emulation forwards what it is given, so the rewrite happens here.
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = rt.rewrite + strings.TrimPrefix(r.URL.Path, rt.prefix)
-			r2.URL.RawPath = ""
-			rt.proxy.ServeHTTP(w, r2)
-			return
-		}
-	}
-	http.NotFound(w, r)
-}
-
-// metadataConn adds per-route initial metadata to every stream, as
-// ExtProcPerRoute.overrides.grpc_initial_metadata does.
-type metadataConn struct {
-	grpc.ClientConnInterface
-	md metadata.MD
-}
-
-func (c metadataConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return c.ClientConnInterface.NewStream(metadata.NewOutgoingContext(ctx, c.md), desc, method, opts...)
-}
+// ServeHTTP routes and processes the request as the bootstrap's Envoy would.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.proxy.ServeHTTP(w, r) }
 
 // Main runs the dev proxy until ctx is done.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {

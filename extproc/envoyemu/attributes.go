@@ -112,7 +112,7 @@ func (ex *exchange) attribute(name string) (*structpb.Value, bool) {
 		}
 		return headersValue(ex.respHeaders), true
 	case "xds.route_name":
-		return str(ex.p.s.routeName, ex.p.s.routeName != "")
+		return str(ex.routeName, ex.routeName != "")
 	}
 	return nil, false
 }

@@ -312,6 +312,7 @@ func (ex *exchange) applyStreamedReply(d *direction, resp *extprocv3.ProcessingR
 	if bm != nil {
 		data = applyBodyMutation(bm, data)
 	}
+	ex.clearRouteCache(d, br.GetResponse())
 	return data, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/proto"
@@ -29,21 +31,46 @@ const (
 // default documented on it.
 type Config struct {
 	// Filter is the Envoy ext_proc filter configuration to emulate. Required.
-	// grpc_service is not consulted (Client is used instead). Honoured:
-	// processing_mode, failure_mode_allow, message_timeout (default 200ms),
-	// max_message_timeout (default 0: override_message_timeout ignored),
-	// allow_mode_override, allowed_override_modes, status_on_error (default
-	// 500), mutation_rules, forward_rules, disable_immediate_response,
-	// metadata_options (untyped namespaces), request_attributes and
-	// response_attributes (see SupportedAttributes), observability_mode and
-	// deferred_close_timeout (default 5s).
+	// Honoured: processing_mode, failure_mode_allow, message_timeout
+	// (default 200ms), max_message_timeout (default 0:
+	// override_message_timeout ignored), allow_mode_override,
+	// allowed_override_modes, status_on_error (default 500), mutation_rules,
+	// forward_rules, disable_immediate_response, metadata_options (untyped
+	// namespaces), request_attributes and response_attributes (see
+	// SupportedAttributes), observability_mode, deferred_close_timeout
+	// (default 5s), route_cache_action and disable_clear_route_cache, and of
+	// grpc_service only initial_metadata (Client is the service).
 	Filter *filterv3.ExternalProcessor
-	// Client opens one Process stream per downstream request. Required.
+	// Client opens one Process stream per downstream request: the filter's
+	// grpc_service. Required.
 	Client extprocv3.ExternalProcessorClient
-	// Upstream is the base URL (http or https) requests are forwarded to, with
-	// httputil.ReverseProxy SetURL semantics: the request path is joined to
-	// Upstream's path and the Host header becomes Upstream's host. Required.
+	// GrpcClients are the ext_proc services a route's
+	// ExtProcPerRoute.overrides.grpc_service may name, keyed by the
+	// GrpcService's envoy_grpc.cluster_name (google_grpc: target_uri).
+	// Defaults to none: a route naming a service is a configuration error.
+	GrpcClients map[string]extprocv3.ExternalProcessorClient
+	// Upstream is the base URL (http or https) requests are forwarded to
+	// when there is no RouteConfig, with httputil.ReverseProxy SetURL
+	// semantics: the request path is joined to Upstream's path and the Host
+	// header becomes Upstream's host. Exactly one of Upstream and RouteConfig
+	// is required.
 	Upstream *url.URL
+	// RouteConfig is the connection manager's route_config: requests are
+	// routed as Envoy routes them (virtual hosts by :authority, routes by
+	// path, direct_response routes, 404 when nothing matches, a new route
+	// when a processor reply clears the route cache), the routes'
+	// typed_per_filter_config ExtProcPerRoute overrides apply, and the
+	// router forwards to the route's cluster with :path (after
+	// prefix_rewrite) and :authority as they are. New rejects the route
+	// features the emulation does not cover (see doc.go).
+	RouteConfig *routev3.RouteConfiguration
+	// Clusters maps the cluster names RouteConfig's routes forward to onto
+	// upstream URLs (http or https, no path). Required for every such
+	// cluster.
+	Clusters map[string]*url.URL
+	// FilterName is the ext_proc filter's name in http_filters: the key of
+	// its typed_per_filter_config entries. Defaults to DefaultFilterName.
+	FilterName string
 	// Transport sends requests upstream. Defaults to a clone of
 	// http.DefaultTransport with DisableCompression set, so that, like Envoy,
 	// the proxy neither adds Accept-Encoding nor decodes bodies.
@@ -53,8 +80,10 @@ type Config struct {
 	// 500) and the STREAMED backpressure threshold. Defaults to
 	// DefaultBufferLimit (1 MiB).
 	BufferLimit int
-	// RouteName is the value of the xds.route_name attribute. Defaults to ""
-	// (the attribute is then omitted, as Envoy omits unavailable attributes).
+	// RouteName is the value of the xds.route_name attribute when there is
+	// no RouteConfig (with one, it is the matched route's name). Defaults to
+	// "" (the attribute is then omitted, as Envoy omits unavailable
+	// attributes).
 	RouteName string
 	// Observer, when set, is called once for every finished downstream request
 	// from the request's goroutine. Defaults to nil (no reports).
@@ -79,6 +108,12 @@ type settings struct {
 	receivingNamespaces      []string
 	bufferLimit              int
 	routeName                string
+	// grpcInitialMetadata is grpc_service.initial_metadata.
+	grpcInitialMetadata []*corev3.HeaderValue
+	// routes is the compiled RouteConfig; nil routes every request to
+	// Config.Upstream.
+	routes           *routeTable
+	routeCacheAction filterv3.ExternalProcessor_RouteCacheAction
 	// observability is observability_mode: messages are flagged, never
 	// waited on, and replies are ignored.
 	observability bool
@@ -94,10 +129,21 @@ func (cfg Config) validate() (settings, error) {
 	if cfg.Client == nil {
 		errs = append(errs, errors.New("envoyemu: Client is required"))
 	}
-	if cfg.Upstream == nil {
-		errs = append(errs, errors.New("envoyemu: Upstream is required"))
-	} else if (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") || cfg.Upstream.Host == "" {
+	switch {
+	case cfg.Upstream == nil && cfg.RouteConfig == nil:
+		errs = append(errs, errors.New("envoyemu: Upstream is required (or a RouteConfig)"))
+	case cfg.Upstream != nil && cfg.RouteConfig != nil:
+		errs = append(errs, errors.New("envoyemu: Upstream and RouteConfig are exclusive"))
+	case cfg.Upstream != nil && !isHTTPURL(cfg.Upstream):
 		errs = append(errs, fmt.Errorf("envoyemu: Upstream %q must be an absolute http or https URL", cfg.Upstream))
+	}
+	if cfg.RouteConfig != nil && cfg.RouteName != "" {
+		errs = append(errs, errors.New("envoyemu: RouteName is the route's name with a RouteConfig; leave it empty"))
+	}
+	for name, u := range cfg.Clusters {
+		if u == nil || !isHTTPURL(u) || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("envoyemu: Clusters[%s] %q must be an http or https URL without a path", name, u))
+		}
 	}
 	if cfg.BufferLimit < 0 {
 		errs = append(errs, fmt.Errorf("envoyemu: BufferLimit %d must not be negative", cfg.BufferLimit))
@@ -150,9 +196,30 @@ func (cfg Config) validate() (settings, error) {
 	if s.forward, err = newHeaderForwarder(f.GetForwardRules()); err != nil {
 		errs = append(errs, err)
 	}
+	s.grpcInitialMetadata = f.GetGrpcService().GetInitialMetadata()
+	if err := checkInitialMetadata(s.grpcInitialMetadata); err != nil {
+		errs = append(errs, fmt.Errorf("envoyemu: Filter.grpc_service.initial_metadata: %w", err))
+	}
+	s.routeCacheAction = f.GetRouteCacheAction()
+	if f.GetDisableClearRouteCache() {
+		s.routeCacheAction = filterv3.ExternalProcessor_RETAIN
+	}
+	if cfg.RouteConfig != nil {
+		name := cfg.FilterName
+		if name == "" {
+			name = DefaultFilterName
+		}
+		if s.routes, err = newRouteTable(cfg.RouteConfig, cfg.Clusters, cfg.GrpcClients, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	errs = append(errs, unsupported(f)...)
 	errs = append(errs, invalidProcessingMode(f)...)
 	return s, errors.Join(errs...)
+}
+
+func isHTTPURL(u *url.URL) bool {
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // invalidProcessingMode mirrors verifyProcessingModeConfig in Envoy's

@@ -129,7 +129,7 @@ var bufferedPartialCases = []conformanceCase{
 // behaviourCases use the conformance harness for behaviour the spec states
 // but no Envoy integration test of section 2 covers; they are not counted as
 // conformance scenarios.
-var behaviourCases = slices.Concat(partialBehaviourCases, trailerBehaviourCases, duplexBehaviourCases)
+var behaviourCases = slices.Concat(partialBehaviourCases, trailerBehaviourCases, duplexBehaviourCases, routeBehaviourCases)
 
 var partialBehaviourCases = []conformanceCase{
 	{

@@ -10,6 +10,7 @@ import (
 
 	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
@@ -30,6 +31,10 @@ type conformanceCase struct {
 	routeName   string
 	upstream    http.HandlerFunc
 	script      func(s *procStream) error
+	// routes, when set, routes requests by a RouteConfig (see
+	// harnessOptions.routes); script1 then plays ext_proc_server_1.
+	routes  func() *routev3.RouteConfiguration
+	script1 func(s *procStream) error
 	// build, when set, makes script and upstream sharing per-run state.
 	build   func() (script func(s *procStream) error, upstream http.HandlerFunc)
 	request func(h *harness) response // nil: GET /
@@ -1329,7 +1334,7 @@ func mustStruct(m map[string]any) *structpb.Struct {
 // those of the BUFFERED_PARTIAL, trailers, FULL_DUPLEX_STREAMED and
 // observability-mode files.
 func allConformanceCases() []conformanceCase {
-	return slices.Concat(conformanceCases, bufferedPartialCases, trailerCases, fullDuplexCases, observabilityCases)
+	return slices.Concat(conformanceCases, bufferedPartialCases, trailerCases, fullDuplexCases, observabilityCases, routeCases)
 }
 
 func TestConformance(t *testing.T) {
@@ -1360,10 +1365,14 @@ func runCases(t *testing.T, cases []conformanceCase) {
 			if c.build != nil {
 				script, upstream = c.build()
 			}
-			h := newHarness(t, harnessOptions{
+			o := harnessOptions{
 				filter: f, bufferLimit: c.bufferLimit, routeName: c.routeName,
-				upstream: upstream, script: script,
-			})
+				upstream: upstream, script: script, script1: c.script1,
+			}
+			if c.routes != nil {
+				o.routes = c.routes()
+			}
+			h := newHarness(t, o)
 			var res response
 			if c.request != nil {
 				res = c.request(h)
@@ -1371,7 +1380,11 @@ func runCases(t *testing.T, cases []conformanceCase) {
 				res = h.do(h.newRequest(http.MethodGet, "/", ""))
 			}
 			c.check(t, h, res)
-			if n := h.proc.streamCount(); n > 1 {
+			n := h.proc.streamCount()
+			if h.proc1 != nil {
+				n += h.proc1.streamCount()
+			}
+			if n > 1 {
 				t.Errorf("%d Process streams opened for one request", n)
 			}
 		})

@@ -1,7 +1,9 @@
 // Package envoyemu is a Go emulation of Envoy's side of the ext_proc protocol:
 // an HTTP reverse proxy that, for every downstream request, plays the
 // envoy.filters.http.ext_proc filter against an ExternalProcessor gRPC server
-// and then forwards the (mutated) request to one upstream.
+// and then routes the (mutated) request as Envoy's router does, by a route
+// table (Config.RouteConfig), or forwards it to one upstream
+// (Config.Upstream).
 //
 // No Envoy binary is available to the project, so this package is the
 // reference client used by the processor's tests and by the standalone dev
@@ -81,6 +83,49 @@
 //   - Request and response bodies flow at the same time (full duplex), and
 //     an upstream failure after response headers resets the downstream
 //     stream.
+//   - Routing (Config.RouteConfig, Envoy's RouteMatcher and router): the
+//     virtual host is picked by the lower-cased :authority (or vhost_header)
+//     among exact domains, then the longest "*suffix", then the longest
+//     "prefix*", then "*" (ignore_port_in_host_matching honoured, else the
+//     port is part of the host); then the first route whose prefix, path,
+//     path_separated_prefix or safe_regex (case_sensitive honoured) matches
+//     :path without query and fragment. The route is picked from the
+//     request headers before the ext_proc filter runs (it still runs when
+//     nothing matches). Once the filter lets the headers go, the router
+//     answers a direct_response route with a local reply (details
+//     direct_response; inline or file body within the route configuration's
+//     max_direct_response_body_size_bytes), an unmatched request with 404
+//     (route_not_found, Envoy's NR), and otherwise forwards to the route's
+//     cluster (Config.Clusters) with :path after prefix_rewrite (the
+//     matched prefix's length is replaced, x-envoy-original-path is set) and
+//     :authority as the Host, unless host_rewrite_literal or
+//     auto_host_rewrite (the cluster URL's host) replace it. These local
+//     replies do not pass through the processor. Stats NoRoute and
+//     DirectResponses, Result.RouteName.
+//   - ExtProcPerRoute in typed_per_filter_config under the filter's name
+//     (Config.FilterName) of the route configuration, the virtual host and
+//     the route, merged as Envoy's mergePerRouteConfig (most specific wins):
+//     disabled (all headers SKIP, bodies NONE), overrides.processing_mode
+//     (replaces the whole mode, no field merge; mode_override still starts
+//     from the filter's mode), overrides.grpc_service (a client from
+//     Config.GrpcClients), overrides.grpc_initial_metadata (merged key by
+//     key into the gRPC service's initial_metadata, sent as the stream's
+//     metadata), overrides.metadata_options untyped namespaces and
+//     overrides.failure_mode_allow. They are taken from the route picked
+//     before the filter ran, once: a later re-route does not change them.
+//   - Re-routing: a request-direction reply (headers, or body in any body
+//     mode) with a header_mutation clears the route cache when it sets
+//     clear_route_cache (route_cache_action DEFAULT), always (CLEAR) or never
+//     (RETAIN, also disable_clear_route_cache); without a header_mutation
+//     clear_route_cache is ignored (ClearRouteCacheIgnored;
+//     ClearRouteCacheDisabled for RETAIN). The router then picks the route
+//     again from the mutated :authority (mutable only with mutation_rules
+//     allow_all_routing) and :path; a new route matching nothing is a 404.
+//     Without a cleared cache a mutated :path keeps the route picked before,
+//     and its prefix_rewrite replaces as many characters of the new path as
+//     the route's prefix has (Envoy's release builds). Only replies that
+//     arrive while the headers are held can re-route (STREAMED and
+//     FULL_DUPLEX_STREAMED body replies come after the router ran).
 //   - HTTP/1 connection reuse as Envoy's connection manager decides it: a
 //     response that starts before the downstream request has been received
 //     completely (downstream_rq_response_before_rq_complete) says
@@ -108,6 +153,22 @@
 //   - Header mutation values come from raw_value only and the append
 //     BoolValue decides append versus overwrite; value and append_action are
 //     ignored, as in Envoy's mutation_utils with send_header_raw_value on.
+//   - Without a RouteConfig there is one route to Config.Upstream, with
+//     httputil.ReverseProxy SetURL semantics: the upstream URL's path is
+//     joined with :path and the Host header is the upstream URL's host
+//     (Envoy keeps :authority); clear_route_cache then only counts.
+//   - A cluster is one upstream URL (no load balancing, health checks or
+//     connection pool settings); auto_host_rewrite uses that URL's host
+//     (Envoy uses the upstream host's hostname, for DNS clusters only).
+//   - The route's timeout, idle_timeout, retry, hedge, hash, rate limit,
+//     CORS, upgrade, internal redirect, priority, decorator, tracing and
+//     metadata settings are accepted and ignored, so the router adds no
+//     x-envoy-expected-rq-timeout-ms header and never retries. A 3xx
+//     direct_response gets no Location header.
+//   - gRPC initial metadata values are sent as written; New rejects values
+//     with command operators (%REQ(...)% and the like). Of grpc_service
+//     only initial_metadata is read: the timeout and retry policy are not
+//     applied.
 //
 // # Not yet emulated
 //
@@ -116,7 +177,19 @@
 //     counted);
 //   - send_body_without_waiting_for_header_response;
 //   - http_service, processing_request_modifier, on_processing_response,
-//     allow_content_length_header.
+//     allow_content_length_header;
+//   - in a RouteConfig: route match headers, query_parameters, cookies,
+//     runtime_fraction, grpc, tls_context, dynamic_metadata and filter_state,
+//     connect_matcher and path_match_policy; redirect, filter_action and
+//     non_forwarding_action routes; cluster_header, weighted_clusters and
+//     cluster specifier plugins; regex_rewrite, path_rewrite(_policy),
+//     host_rewrite_header, host_rewrite_path_regex, append_x_forwarded_host;
+//     request/response_headers_to_add/remove at any level; per-route and
+//     per-virtual-host buffer limits; request mirroring; require_tls;
+//     attempt count headers; virtual host matchers, route_specifiers, vhds,
+//     internal_only_headers, ignore_path_parameters_in_path_matching;
+//     direct_response body_format and environment_variable bodies; the
+//     envoy.config.route.v3.FilterConfig wrapper in typed_per_filter_config.
 //
 // Silently absent:
 //   - the connection manager's stream_idle_timeout, which is what ends a
@@ -126,10 +199,12 @@
 //   - the v1.40 standalone mode_override reply before the request_headers
 //     reply, and CONTINUE_AND_REPLACE on a FULL_DUPLEX_STREAMED headers
 //     reply;
-//   - routing: there is one upstream and no route table, so :authority
-//     changes and clear_route_cache have no effect, and per-route
-//     ExtProcPerRoute overrides do not exist; the upstream Host is always the
-//     upstream URL's host;
+//   - the connection manager's path normalisation before routing
+//     (normalize_path, merge_slashes, path_with_escaped_slashes_action):
+//     routes match, and the processor sees, :path as the client sent it;
+//   - ExtProcPerRoute request_attributes, response_attributes and
+//     emit_client_span overrides (Envoy ignores them too) and typed
+//     metadata namespaces;
 //   - typed dynamic metadata, gRPC-aware local replies (grpc_status), local
 //     replies passing through the processor, the graceful half-close variant
 //     of stream closing, STREAMED coalescing of a body that fully arrived

@@ -69,6 +69,7 @@ func (ex *exchange) duplexBody(d *direction, src *chunkReader, p duplexParams) e
 			p.setTrailers(trailers)
 			procDone = true
 		default:
+			ex.clearRouteCache(d, bodyReplyOf(resp).GetResponse())
 			sr := bodyReplyOf(resp).GetResponse().GetBodyMutation().GetStreamedResponse()
 			if len(sr.GetBody()) > 0 {
 				if err := p.sink(sr.GetBody()); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc/metadata"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -25,6 +26,15 @@ type exchange struct {
 	reqHeaders *headerMap
 	req, resp  *direction
 
+	// The ext_proc settings of this request: the filter configuration with
+	// the route's ExtProcPerRoute applied (see applyPerRoute). Set before the
+	// stream opens, then read-only.
+	client               extprocv3.ExternalProcessorClient
+	grpcMetadata         metadata.MD
+	failureModeAllow     bool
+	forwardingNamespaces []string
+	receivingNamespaces  []string
+
 	openMu sync.Mutex // serialises opening the stream
 
 	mu          sync.Mutex
@@ -35,6 +45,12 @@ type exchange struct {
 	verdict     verdict
 	done        chan struct{} // closed when complete becomes true
 	metadata    map[string]*structpb.Struct
+	// The cached route (nil: none matched), the part of :path it matched,
+	// and whether a reply cleared the route cache (see router.go).
+	route        *route
+	matched      string
+	routeName    string // xds.route_name
+	routeCleared bool
 
 	// Owned by the handler goroutine.
 	down            *chunkReader // the downstream body's only reader, once started
@@ -91,6 +107,9 @@ func (ex *exchange) finish() {
 	}
 	ex.settleDownstream()
 	if ex.p.observer != nil {
+		ex.mu.Lock()
+		ex.result.RouteName = ex.routeName
+		ex.mu.Unlock()
 		ex.result.DynamicMetadata = ex.metadataSnapshot()
 		ex.p.observer(ex.result)
 	}
@@ -261,6 +280,7 @@ func (ex *exchange) applyHeadersReply(d *direction, h *headerMap, hr *extprocv3.
 			return replacement{}, err
 		}
 	}
+	ex.clearRouteCache(d, cr)
 	if ex.modeOf(d).duplex() {
 		// A mode_override to FULL_DUPLEX_STREAMED: the processor re-chunks
 		// the body, a content-length kept from header time cannot hold.
@@ -321,6 +341,7 @@ func (ex *exchange) bufferedPhase(d *direction, h *headerMap, data []byte, endOf
 		}
 		data = applyBodyMutation(bm, data)
 	}
+	ex.clearRouteCache(d, cr)
 	return data, nil
 }
 
@@ -329,6 +350,7 @@ func (ex *exchange) bufferedPhase(d *direction, h *headerMap, data []byte, endOf
 func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 	r := ex.r
 	ex.reqHeaders = requestHeaderMap(r, newRequestID)
+	ex.startRouting()
 	noBody := r.Body == nil || r.Body == http.NoBody
 	d := ex.req
 

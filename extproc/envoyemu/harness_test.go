@@ -15,11 +15,13 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/test/bufconn"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	wrapperspb "google.golang.org/protobuf/types/known/wrapperspb"
@@ -41,7 +43,8 @@ type procServer struct {
 }
 
 func (p *procServer) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
-	s := &procStream{t: p.t, grpc: stream, done: make(chan struct{})}
+	md, _ := metadata.FromIncomingContext(stream.Context())
+	s := &procStream{t: p.t, grpc: stream, md: md, done: make(chan struct{})}
 	p.mu.Lock()
 	p.streams = append(p.streams, s)
 	p.mu.Unlock()
@@ -89,6 +92,7 @@ func (p *procServer) streamCount() int {
 type procStream struct {
 	t    *testing.T
 	grpc extprocv3.ExternalProcessor_ProcessServer
+	md   metadata.MD // the stream's initial metadata
 	done chan struct{}
 
 	mu   sync.Mutex
@@ -164,6 +168,7 @@ type harness struct {
 	front    *httptest.Server
 	upstream *httptest.Server
 	proc     *procServer
+	proc1    *procServer // ext_proc_server_1, when harnessOptions.script1 is set
 	client   *http.Client
 	results  chan Result
 
@@ -181,6 +186,12 @@ type harnessOptions struct {
 	// arrives (nothing is recorded).
 	rawUpstream http.HandlerFunc
 	script      func(s *procStream) error
+	// routes, when set, is the RouteConfig; its routes reach the upstream as
+	// cluster "cluster_0". Config.Upstream is then unset. The processors are
+	// "ext_proc_server_0" (the filter's, script) and, when script1 is set,
+	// "ext_proc_server_1" in GrpcClients.
+	routes  *routev3.RouteConfiguration
+	script1 func(s *procStream) error
 }
 
 const upstreamText = "hello from upstream"
@@ -217,33 +228,37 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.upstream = httptest.NewServer(record)
 	t.Cleanup(h.upstream.Close)
 
-	h.proc = &procServer{t: t, script: o.script, opened: make(chan struct{}, 64)}
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(srv, h.proc)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
+	var conn grpc.ClientConnInterface
+	h.proc, conn = startProcServer(t, o.script)
+	clients := map[string]extprocv3.ExternalProcessorClient{
+		"ext_proc_server_0": extprocv3.NewExternalProcessorClient(conn),
 	}
-	t.Cleanup(func() { _ = conn.Close() })
+	if o.script1 != nil {
+		h.proc1, conn = startProcServer(t, o.script1)
+		clients["ext_proc_server_1"] = extprocv3.NewExternalProcessorClient(conn)
+	}
 
 	filter := o.filter
 	if filter == nil {
 		filter = baseFilter()
 	}
 	upURL, _ := url.Parse(h.upstream.URL)
-	h.proxy, err = New(Config{
+	cfg := Config{
 		Filter:      filter,
-		Client:      extprocv3.NewExternalProcessorClient(conn),
+		Client:      clients["ext_proc_server_0"],
 		Upstream:    upURL,
 		BufferLimit: o.bufferLimit,
 		RouteName:   o.routeName,
 		Observer:    func(r Result) { h.results <- r },
-	})
+	}
+	if o.routes != nil {
+		cfg.Upstream = nil
+		cfg.RouteConfig = o.routes
+		cfg.Clusters = map[string]*url.URL{"cluster_0": upURL}
+		cfg.GrpcClients = clients
+	}
+	var err error
+	h.proxy, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +275,26 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Cleanup(h.front.Close)
 	t.Cleanup(h.client.CloseIdleConnections)
 	return h
+}
+
+// startProcServer serves a procServer running script on an in-memory gRPC
+// connection.
+func startProcServer(t *testing.T, script func(s *procStream) error) (*procServer, *grpc.ClientConn) {
+	t.Helper()
+	p := &procServer{t: t, script: script, opened: make(chan struct{}, 64)}
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	extprocv3.RegisterExternalProcessorServer(srv, p)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return p, conn
 }
 
 // baseFilter is Envoy's default filter config with a generous message timeout.

@@ -14,7 +14,7 @@ import (
 // addDynamicMetadata). It is never nil.
 func (ex *exchange) metadataContextLocked() *corev3.Metadata {
 	md := &corev3.Metadata{}
-	for _, ns := range ex.p.s.forwardingNamespaces {
+	for _, ns := range ex.forwardingNamespaces {
 		if v, ok := ex.metadata[ns]; ok {
 			if md.FilterMetadata == nil {
 				md.FilterMetadata = map[string]*structpb.Struct{}
@@ -30,7 +30,7 @@ func (ex *exchange) metadataContextLocked() *corev3.Metadata {
 // StreamInfo::setDynamicMetadata; other namespaces are dropped.
 func (ex *exchange) setDynamicMetadataLocked(resp *extprocv3.ProcessingResponse) {
 	for ns, v := range resp.GetDynamicMetadata().GetFields() {
-		if !slices.Contains(ex.p.s.receivingNamespaces, ns) {
+		if !slices.Contains(ex.receivingNamespaces, ns) {
 			continue
 		}
 		dst, ok := ex.metadata[ns]

@@ -3,6 +3,7 @@ package envoyemu
 import (
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 
@@ -15,6 +16,7 @@ import (
 type Proxy struct {
 	s         settings
 	client    extprocv3.ExternalProcessorClient
+	clients   map[string]extprocv3.ExternalProcessorClient
 	upstream  *url.URL
 	transport http.RoundTripper
 	observer  func(Result)
@@ -34,11 +36,16 @@ func New(cfg Config) (*Proxy, error) {
 		t.DisableCompression = true
 		transport = t
 	}
-	u := *cfg.Upstream
+	var upstream *url.URL
+	if cfg.Upstream != nil {
+		u := *cfg.Upstream
+		upstream = &u
+	}
 	return &Proxy{
 		s:         s,
 		client:    cfg.Client,
-		upstream:  &u,
+		clients:   maps.Clone(cfg.GrpcClients),
+		upstream:  upstream,
 		transport: transport,
 		observer:  cfg.Observer,
 	}, nil

@@ -29,7 +29,15 @@ type Stats struct {
 	LocalReplies uint64
 	// DownstreamResets counts downstream streams reset because a local reply
 	// was due after response headers had been sent.
-	DownstreamResets uint64
+	DownstreamResets        uint64
+	ClearRouteCacheIgnored  uint64 // clear_route_cache_ignored (no header mutation in the reply)
+	ClearRouteCacheDisabled uint64 // clear_route_cache_disabled (route_cache_action RETAIN)
+	// NoRoute counts requests no route matched (the connection manager's
+	// no_route; answered 404).
+	NoRoute uint64
+	// DirectResponses counts requests answered by a direct_response route
+	// (the router's rq_direct_response).
+	DirectResponses uint64
 }
 
 type counters struct {
@@ -38,6 +46,8 @@ type counters struct {
 	failureModeAllowed, messageTimeouts, rejectedHeaderMutations atomic.Uint64
 	overrideTimeoutReceived, overrideTimeoutIgnored              atomic.Uint64
 	modeOverridesIgnored, localReplies, downstreamResets         atomic.Uint64
+	clearRouteCacheIgnored, clearRouteCacheDisabled              atomic.Uint64
+	noRoute, directResponses                                     atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -56,6 +66,10 @@ func (c *counters) snapshot() Stats {
 		ModeOverridesIgnored:           c.modeOverridesIgnored.Load(),
 		LocalReplies:                   c.localReplies.Load(),
 		DownstreamResets:               c.downstreamResets.Load(),
+		ClearRouteCacheIgnored:         c.clearRouteCacheIgnored.Load(),
+		ClearRouteCacheDisabled:        c.clearRouteCacheDisabled.Load(),
+		NoRoute:                        c.noRoute.Load(),
+		DirectResponses:                c.directResponses.Load(),
 	}
 }
 
@@ -75,6 +89,10 @@ type Result struct {
 	Details string
 	// Reset is set when the downstream stream was reset mid-response.
 	Reset bool
+	// RouteName is the xds.route_name of the request: with a RouteConfig
+	// the name of the route the router used ("" when none matched), else
+	// Config.RouteName.
+	RouteName string
 	// DynamicMetadata holds what the processor wrote into the receiving
 	// namespaces, by namespace.
 	DynamicMetadata map[string]*structpb.Struct

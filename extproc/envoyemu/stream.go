@@ -11,6 +11,7 @@ import (
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 )
@@ -47,7 +48,11 @@ func (ex *exchange) openStream() (side *sideStream, ok bool) {
 		parent = context.WithoutCancel(ex.ctx)
 	}
 	ctx, cancel := context.WithCancel(parent)
-	stream, err := ex.p.client.Process(ctx)
+	sctx := ctx
+	if len(ex.grpcMetadata) > 0 {
+		sctx = metadata.NewOutgoingContext(ctx, ex.grpcMetadata)
+	}
+	stream, err := ex.client.Process(sctx)
 	if err != nil {
 		cancel()
 		ex.onStreamError(err)
@@ -127,7 +132,7 @@ func (ex *exchange) closeStreamLocked() {
 // failure_mode_allow, forced off once a FULL_DUPLEX_STREAMED body chunk was
 // sent (the processor drained it; there is nothing to carry on with).
 func (ex *exchange) failOpenLocked() bool {
-	return ex.p.s.failureModeAllow && !ex.duplexSent
+	return ex.failureModeAllow && !ex.duplexSent
 }
 
 // receive is the stream's receive loop (Envoy's onReceiveMessage and

@@ -22,6 +22,10 @@ func bytesBody(b []byte) upstreamBody { return upstreamBody{r: bytes.NewReader(b
 // forward sends the processed request upstream. ok is false when a local
 // reply was sent instead of a response arriving.
 func (ex *exchange) forward(body upstreamBody) (resp *http.Response, ok bool) {
+	fa, ok := ex.routeRequest()
+	if !ok {
+		return nil, false
+	}
 	ctx, cancel := context.WithCancel(ex.ctx)
 	ex.onFinish(cancel)
 	// A local reply decided while the upstream is busy (e.g. an
@@ -37,7 +41,7 @@ func (ex *exchange) forward(body upstreamBody) (resp *http.Response, ok bool) {
 		}
 	}()
 
-	out, err := ex.upstreamRequest(ctx, body)
+	out, err := ex.upstreamRequest(ctx, fa, body)
 	if err != nil {
 		ex.writeLocalReply(&localReply{
 			status:  http.StatusBadRequest,
@@ -69,9 +73,11 @@ func (ex *exchange) forward(body upstreamBody) (resp *http.Response, ok bool) {
 }
 
 // upstreamRequest builds the upstream request from the processed request
-// headers with httputil.ReverseProxy SetURL semantics: scheme and host from
-// the upstream URL, paths joined, queries merged, Host rewritten.
-func (ex *exchange) upstreamRequest(ctx context.Context, body upstreamBody) (*http.Request, error) {
+// headers. With a route (fa not nil) it goes to the route's cluster with
+// :path and :authority as they are, as Envoy's router sends them; without a
+// route table it follows httputil.ReverseProxy SetURL semantics: scheme and
+// host from Config.Upstream, paths joined, queries merged, Host rewritten.
+func (ex *exchange) upstreamRequest(ctx context.Context, fa *forwardAction, body upstreamBody) (*http.Request, error) {
 	h := ex.reqHeaders
 	method, _ := h.get(":method")
 	path, _ := h.get(":path")
@@ -79,14 +85,10 @@ func (ex *exchange) upstreamRequest(ctx context.Context, body upstreamBody) (*ht
 	if err != nil {
 		return nil, err
 	}
-	target := ex.p.upstream
-	u := *target
-	u.Path, u.RawPath = joinURLPath(target, reqURL)
-	switch {
-	case target.RawQuery == "" || reqURL.RawQuery == "":
-		u.RawQuery = target.RawQuery + reqURL.RawQuery
-	default:
-		u.RawQuery = target.RawQuery + "&" + reqURL.RawQuery
+	u := ex.upstreamURL(fa, reqURL)
+	host := u.Host
+	if fa != nil {
+		host, _ = h.get(":authority")
 	}
 
 	hdr := h.httpHeader()
@@ -102,7 +104,7 @@ func (ex *exchange) upstreamRequest(ctx context.Context, body upstreamBody) (*ht
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Header:     hdr,
-		Host:       u.Host,
+		Host:       host,
 		Trailer:    body.trailer,
 	}
 	cl := h.contentLength()

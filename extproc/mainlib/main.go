@@ -71,6 +71,7 @@ type config struct {
 	sseModeFlag    string
 	sseMode        server.SSEMode // parsed from sseModeFlag
 	sessionKeyFile string
+	anyRoute       bool
 	sessionKey     []byte // read from sessionKeyFile
 }
 
@@ -98,6 +99,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.BoolVar(&c.hashKey, "hash-key", false, "read an API key from stdin, print its key_sha256 for the policy file, and exit")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 5*time.Second, "time to finish in-flight streams and deliver spooled decisions on shutdown")
 	fs.StringVar(&c.sessionKeyFile, "session-key-file", "", "file holding the key (at least 32 bytes) that binds MCP session ids to the agent they were issued to; every replica serving the same agents must have the same key (default: a random key per process: one replica, and sessions end when it restarts, agents then get 404 and initialise again)")
+	fs.BoolVar(&c.anyRoute, "allow-unnamed-routes", false, "serve requests whose route sends no x-portcullis-persona metadata (by default they are refused with 404 and recorded: Envoy's default-deny route, or a route missing its ExtProcPerRoute)")
 	fs.StringVar(&c.sseModeFlag, "sse-mode", DefaultSSEMode.String(), "ext_proc body mode asked of Envoy for event-stream responses: streamed (STREAMED, one reply per chunk) or full-duplex (FULL_DUPLEX_STREAMED with response trailers SEND; the bootstrap's allowed_override_modes must list it)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -237,7 +239,7 @@ func run(ctx context.Context, c config, log *zap.Logger) error {
 	}
 	cache := verdict.NewCache()
 	feed := kafka.NewVerdictFeed(consumer, cache, log)
-	engine := filter.NewEngine(pol, filter.Options{Verdicts: cache, Admit: emitter.Admit, SessionKey: c.sessionKey})
+	engine := filter.NewEngine(pol, filter.Options{Verdicts: cache, Admit: emitter.Admit, SessionKey: c.sessionKey, RequireRoutePersona: !c.anyRoute})
 
 	// Background loops outlive the gRPC server by the grace period so that
 	// the last decisions are delivered.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -53,6 +54,11 @@ type Local struct {
 	BufferLimit int
 	// ExtProc is the ext_proc filter configuration.
 	ExtProc *extprocv3.ExternalProcessor
+	// ExtProcName is the ext_proc filter's name in http_filters: the key of
+	// its typed_per_filter_config entries.
+	ExtProcName string
+	// RouteConfig is the connection manager's route_config.
+	RouteConfig *routev3.RouteConfiguration
 	// Routes are the persona routes (path_separated_prefix matches with a
 	// prefix_rewrite and per-route gRPC metadata), in order.
 	Routes []Route
@@ -109,11 +115,16 @@ func LoadLocal(path string) (*Local, error) {
 				return nil, err
 			}
 			out.ExtProc = ep
+			out.ExtProcName = hf.GetName()
 		}
 	}
 	if out.ExtProc == nil {
 		return nil, errors.New(path + ": no ext_proc filter")
 	}
+	if hcm.GetRouteConfig() == nil {
+		return nil, errors.New(path + ": no static route_config")
+	}
+	out.RouteConfig = hcm.GetRouteConfig()
 	for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
 		for _, r := range vh.GetRoutes() {
 			prefix := r.GetMatch().GetPathSeparatedPrefix()

@@ -26,6 +26,8 @@ type Engine struct {
 	rateLimits *RateLimiter
 	// sessions binds MCP session ids to agents (see SessionBinder).
 	sessions *SessionBinder
+	// requireRoute: see Options.RequireRoutePersona.
+	requireRoute bool
 }
 
 // Options configure an Engine.
@@ -59,12 +61,17 @@ type Options struct {
 	// same key. Defaults to a random key per process: one replica, and
 	// sessions end when it restarts (agents get 404 and initialise again).
 	SessionKey []byte
+	// RequireRoutePersona refuses (404) every request whose route names no
+	// persona (StreamInfo.RoutePersona empty): Envoy's default-deny route,
+	// or a persona route that lost its ExtProcPerRoute metadata. Off by
+	// default for callers without routes; the extproc command turns it on.
+	RequireRoutePersona bool
 }
 
 // NewEngine returns an engine enforcing p.
 func NewEngine(p *policy.Policy, opts Options) *Engine {
 	e := &Engine{verdicts: opts.Verdicts, now: opts.Now, admit: opts.Admit, dlp: policy.DLPEngine, quarantine: newQuarantine(opts.MaxQuarantined),
-		rateLimits: newRateLimiter(opts.MaxRateBuckets), sessions: NewSessionBinder(opts.SessionKey)}
+		rateLimits: newRateLimiter(opts.MaxRateBuckets), sessions: NewSessionBinder(opts.SessionKey), requireRoute: opts.RequireRoutePersona}
 	fo := opts.Flow
 	fo.Key = opts.FlowKey
 	if fo.Key == nil {

@@ -83,6 +83,17 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	if resp := x.checkOrigin(h); resp != nil {
 		return x.refuse(resp, OutcomeDenied, ReasonOriginRefused)
 	}
+	if x.engine.requireRoute && x.info.RoutePersona == "" {
+		// Envoy's default-deny route (ext_proc stays on there so that the
+		// attempt is recorded): refused before authentication, as Envoy
+		// would answer it.
+		return x.refuse(&Response{
+			Status:  404,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeInvalidRequest, "no MCP endpoint at this path", nil),
+			Details: "portcullis_no_route",
+		}, OutcomeDenied, ReasonNoRoute)
+	}
 	agent, err := x.policy.Authenticate(h.Get(x.policy.AuthHeader()))
 	if err != nil {
 		reason := ReasonUnknownCredential

@@ -76,3 +76,38 @@ limits: {allowed_origins: ["` + bad + `"]}
 		}
 	}
 }
+
+func TestRequireRoutePersona(t *testing.T) {
+	e := NewEngine(testPolicy(t), Options{RequireRoutePersona: true})
+	for _, tc := range []struct {
+		name string
+		info StreamInfo
+		key  string
+		want int
+	}{
+		{"default-deny route, no key", StreamInfo{}, "", 404},
+		{"default-deny route, valid key", StreamInfo{}, testKey, 404},
+		{"persona route", StreamInfo{RoutePersona: "support"}, testKey, 0},
+	} {
+		x := e.NewExchange(tc.info)
+		act := x.RequestHeaders(postHeaders(tc.key), false)
+		got := 0
+		if act.Respond != nil {
+			got = act.Respond.Status
+		}
+		if got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+			continue
+		}
+		if tc.want == 404 {
+			if d := x.Finish(); d.Reason != ReasonNoRoute || d.Outcome != OutcomeDenied {
+				t.Errorf("%s: decision %v/%v", tc.name, d.Outcome, d.Reason)
+			}
+		}
+	}
+	// Off (the zero Options): requests without route metadata are served.
+	x := NewEngine(testPolicy(t), Options{}).NewExchange(StreamInfo{})
+	if act := x.RequestHeaders(postHeaders(testKey), false); act.Respond != nil {
+		t.Fatalf("without RequireRoutePersona: %+v", act.Respond)
+	}
+}

@@ -115,6 +115,8 @@ const (
 	// ReasonSessionNotBound: a session id not issued to this agent (see
 	// SessionBinder).
 	ReasonSessionNotBound
+	// ReasonNoRoute: the route names no persona (Options.RequireRoutePersona).
+	ReasonNoRoute
 )
 
 // Finding counts sensitive-data detections of one type, in one direction,

@@ -316,6 +316,7 @@ var reasons = map[filter.Reason]decisionv1.ReasonCode{
 	filter.ReasonRateLimited:          decisionv1.ReasonCode_REASON_CODE_RATE_LIMITED,
 	filter.ReasonOriginRefused:        decisionv1.ReasonCode_REASON_CODE_ORIGIN_REFUSED,
 	filter.ReasonSessionNotBound:      decisionv1.ReasonCode_REASON_CODE_SESSION_NOT_BOUND,
+	filter.ReasonNoRoute:              decisionv1.ReasonCode_REASON_CODE_NO_ROUTE,
 }
 
 var directions = map[filter.Direction]decisionv1.Direction{

@@ -10,7 +10,7 @@ import (
 
 // Every reason the filter can give has its proto code.
 func TestEveryReasonMapped(t *testing.T) {
-	for r := filter.ReasonToolGranted; r <= filter.ReasonSessionNotBound; r++ {
+	for r := filter.ReasonToolGranted; r <= filter.ReasonNoRoute; r++ {
 		if c, ok := reasons[r]; !ok || c == decisionv1.ReasonCode_REASON_CODE_UNSPECIFIED {
 			t.Errorf("reason %d has no proto code", r)
 		}

@@ -261,6 +261,10 @@ const (
 	// not issued to this agent: the session is bound to the principal that
 	// opened it.
 	ReasonCode_REASON_CODE_SESSION_NOT_BOUND ReasonCode = 21
+	// The request's route names no persona (Envoy's default-deny route, or a
+	// route without its ExtProcPerRoute metadata): there is no MCP endpoint
+	// at that path.
+	ReasonCode_REASON_CODE_NO_ROUTE ReasonCode = 22
 )
 
 // Enum value maps for ReasonCode.
@@ -288,6 +292,7 @@ var (
 		19: "REASON_CODE_RATE_LIMITED",
 		20: "REASON_CODE_ORIGIN_REFUSED",
 		21: "REASON_CODE_SESSION_NOT_BOUND",
+		22: "REASON_CODE_NO_ROUTE",
 	}
 	ReasonCode_value = map[string]int32{
 		"REASON_CODE_UNSPECIFIED":           0,
@@ -312,6 +317,7 @@ var (
 		"REASON_CODE_RATE_LIMITED":          19,
 		"REASON_CODE_ORIGIN_REFUSED":        20,
 		"REASON_CODE_SESSION_NOT_BOUND":     21,
+		"REASON_CODE_NO_ROUTE":              22,
 	}
 )
 
@@ -751,7 +757,7 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x0eOUTCOME_DENIED\x10\x02\x12\x13\n" +
 	"\x0fOUTCOME_BLOCKED\x10\x03\x12\x11\n" +
 	"\rOUTCOME_ERROR\x10\x04\x12\x15\n" +
-	"\x11OUTCOME_THROTTLED\x10\x05*\xe1\x05\n" +
+	"\x11OUTCOME_THROTTLED\x10\x05*\xfb\x05\n" +
 	"\n" +
 	"ReasonCode\x12\x1b\n" +
 	"\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -776,7 +782,8 @@ const file_portcullis_decision_v1_decision_proto_rawDesc = "" +
 	"\x1cREASON_CODE_TOOL_QUARANTINED\x10\x12\x12\x1c\n" +
 	"\x18REASON_CODE_RATE_LIMITED\x10\x13\x12\x1e\n" +
 	"\x1aREASON_CODE_ORIGIN_REFUSED\x10\x14\x12!\n" +
-	"\x1dREASON_CODE_SESSION_NOT_BOUND\x10\x15B\xf6\x01\n" +
+	"\x1dREASON_CODE_SESSION_NOT_BOUND\x10\x15\x12\x18\n" +
+	"\x14REASON_CODE_NO_ROUTE\x10\x16B\xf6\x01\n" +
 	"\x1acom.portcullis.decision.v1B\rDecisionProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/decision/v1;decisionv1\xa2\x02\x03PDX\xaa\x02\x16Portcullis.Decision.V1\xca\x02\x16Portcullis\\Decision\\V1\xe2\x02\"Portcullis\\Decision\\V1\\GPBMetadata\xea\x02\x18Portcullis::Decision::V1b\x06proto3"
 
 var (
