@@ -112,8 +112,16 @@ func TestConformanceThroughGateway(t *testing.T) {
 func startEverythingServer(t *testing.T, bin string, stateless bool) string {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-http", addr, fmt.Sprintf("-stateless=%t", stateless))
-	var logs bytes.Buffer
+	startServerProcess(t, "everything-server", exec.Command(bin, "-http", addr, fmt.Sprintf("-stateless=%t", stateless)), addr)
+	return "http://" + addr
+}
+
+// startServerProcess starts a peer server and waits until it listens on
+// addr; it is killed when the test ends, its output shown if the test
+// failed.
+func startServerProcess(t *testing.T, name string, cmd *exec.Cmd, addr string) {
+	t.Helper()
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -122,11 +130,10 @@ func startEverythingServer(t *testing.T, bin string, stateless bool) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("everything-server output:\n%s", logs.String())
+			t.Logf("%s output:\n%s", name, logs.String())
 		}
 	})
 	waitTCP(t, addr)
-	return "http://" + addr
 }
 
 func writeConformancePolicy(t *testing.T, dir string) string {

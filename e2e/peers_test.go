@@ -167,19 +167,7 @@ func startServerEverything(t *testing.T, dir, transport string) string {
 	cmd := exec.Command(filepath.Join(dir, "node_modules/.bin/node"), "-r", preload,
 		filepath.Join(dir, "node_modules/@modelcontextprotocol/server-everything/dist/index.js"), transport)
 	cmd.Env = append(os.Environ(), "PORT="+port, "AWS_ACCESS_KEY_ID="+peerAWSKey, "PEER_CANARY="+peerCanary)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("server-everything output:\n%s", logs.String())
-		}
-	})
-	waitTCP(t, addr)
+	startServerProcess(t, "server-everything", cmd, addr)
 	return "http://" + addr
 }
 
