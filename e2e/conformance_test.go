@@ -90,8 +90,9 @@ func TestConformanceThroughGateway(t *testing.T) {
 				cfg := writeConformancePolicy(t, t.TempDir())
 				gw := startGatewayBootstrap(t, personaBootstrap(t, t.TempDir(), "conformance", "everything", "mcp"),
 					[]string{"-config", cfg, "-sse-mode", mode}, upstream, t.TempDir(), "conformance-"+tc.version+"-"+mode)
-				agent := startAgentKeyProxy(t, "http://"+gw.Addr, conformanceAgentKey)
+				agent, stopAgent := startAgentKeyProxy(t, "http://"+gw.Addr, conformanceAgentKey)
 				through := runConformance(t, dir, suite, agent+"/p/conformance/mcp", tc.version, gwDir)
+				stopAgent() // its streams end before the gateway's
 				gw.stop(t)
 				gp, gf := through.counts()
 				t.Logf("PROVED conformance %s: direct %d passed, %d failed; through Portcullis (SSE %s) %d passed, %d failed", tc.version, dp, df, mode, gp, gf)
@@ -164,7 +165,7 @@ agents:
 // startAgentKeyProxy stands for the agent's own HTTP client: the suite
 // cannot set headers, so this adds the agent's API key to every request and
 // passes everything else (Host, Origin, bodies, streams) unchanged.
-func startAgentKeyProxy(t *testing.T, target, key string) string {
+func startAgentKeyProxy(t *testing.T, target, key string) (endpoint string, stop func()) {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -190,12 +191,9 @@ func startAgentKeyProxy(t *testing.T, target, key string) string {
 	}
 	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return "http://" + l.Addr().String()
+	stop = func() { _ = srv.Close() }
+	t.Cleanup(stop)
+	return "http://" + l.Addr().String(), stop
 }
 
 // checkResults maps "scenario/check-id#n" to the check's status.

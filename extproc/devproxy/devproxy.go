@@ -155,7 +155,16 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
+		if err := srv.Shutdown(sctx); err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			// Long-lived streams (SSE, GET streams) outlast any drain, as
+			// they do Envoy's: closed once the drain time is over.
+			_, _ = fmt.Fprintln(stderr, "portcullis-devproxy: closing streams still open after 5s of draining")
+			return srv.Close()
+		}
+		return nil
 	case err := <-errc:
 		return err
 	}
