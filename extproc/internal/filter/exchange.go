@@ -135,7 +135,11 @@ func (x *Exchange) RequestHeaders(h Headers, endOfStream bool) Action {
 	}
 	sessionHeaders, resp := x.openSession(h)
 	if resp != nil {
-		return x.refuse(resp, OutcomeDenied, ReasonSessionNotBound)
+		reason := ReasonSessionNotBound
+		if resp.Status == 400 {
+			reason = ReasonMalformedRequest
+		}
+		return x.refuse(resp, OutcomeDenied, reason)
 	}
 	if endOfStream {
 		// No JSON-RPC body will follow (GET stream, DELETE): verdicts are

@@ -94,7 +94,15 @@ func (x *Exchange) openSession(h Headers) (Headers, *Response) {
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return set, nil // the upstream gets the same unparsable query and no session from it
+		// Lenient parsers (Express's qs) still find a sessionId in a query
+		// Go refuses ("sessionId=X&y=%zz"): a session check skipped here
+		// would let another agent into the session. Refused instead.
+		return nil, &Response{
+			Status:  400,
+			Headers: Headers{{"content-type", "application/json"}},
+			Body:    mcp.ErrorResponse(nil, mcp.CodeInvalidRequest, "the request's query string is malformed", nil),
+			Details: "portcullis_malformed_query",
+		}
 	}
 	changed := false
 	for _, k := range legacySessionParams {

@@ -129,6 +129,16 @@ func TestLegacySessionParameterBound(t *testing.T) {
 		t.Fatalf("legacy denial: %+v, want 403", act.Respond)
 	}
 
+	// A query Go cannot parse, which Express's qs reads leniently (and
+	// would find the session id in): refused before any session lookup.
+	for _, path := range []string{"/message?sessionId=abc-123&x=%zz", "/message?sessionId=abc-123;x=1"} {
+		x := e.NewExchange(StreamInfo{})
+		act := x.RequestHeaders(Headers{{":method", "POST"}, {":path", path}, {"authorization", "Bearer agent-key-2"}}, false)
+		if act.Respond == nil || act.Respond.Status != 400 {
+			t.Errorf("malformed query %q: %+v, want 400", path, act)
+		}
+	}
+
 	// Another agent, the raw id, a repeated parameter: 404.
 	for name, path := range map[string]string{
 		"another agent":     "/" + ref,
