@@ -511,6 +511,12 @@ func (x *Exchange) ResponseBody(chunk []byte, endOfStream bool) Action {
 		} else {
 			x.sseOut = nil
 		}
+		if string(out) == string(chunk) {
+			// Whole events, none changed (the usual chunk of a server
+			// that flushes per event): continue the chunk as it is rather
+			// than send it back.
+			return Action{}
+		}
 		return Action{ReplaceBody: true, Body: out}
 	}
 	x.decision.BytesOut += uint64(len(chunk))
