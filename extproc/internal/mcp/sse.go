@@ -31,7 +31,7 @@ func (s *SSESplitter) Feed(chunk []byte) [][]byte {
 	events := s.events[:0]
 	eventStart := 0
 	for s.scan < len(buf) {
-		i := bytes.IndexAny(buf[s.scan:], "\r\n")
+		i := indexEOL(buf[s.scan:])
 		if i < 0 {
 			s.scan = len(buf)
 			break
@@ -137,7 +137,7 @@ func ReplaceEventData(event, data []byte) []byte {
 // removed), without allocating.
 func eachLine(event []byte, fn func(line []byte)) {
 	for len(event) > 0 {
-		i := bytes.IndexAny(event, "\r\n")
+		i := indexEOL(event)
 		if i < 0 {
 			fn(event)
 			return
@@ -157,7 +157,7 @@ func eachLine(event []byte, fn func(line []byte)) {
 func eventLines(event []byte) [][]byte {
 	var lines [][]byte
 	for len(event) > 0 {
-		i := bytes.IndexAny(event, "\r\n")
+		i := indexEOL(event)
 		if i < 0 {
 			lines = append(lines, event)
 			break
@@ -198,4 +198,18 @@ func EventType(event []byte) string {
 		}
 	})
 	return string(typ)
+}
+
+// indexEOL returns the index of the first CR or LF in b, or -1: two
+// vectorised byte searches instead of bytes.IndexAny's byte loop.
+func indexEOL(b []byte) int {
+	n := bytes.IndexByte(b, '\n')
+	head := b
+	if n >= 0 {
+		head = b[:n]
+	}
+	if r := bytes.IndexByte(head, '\r'); r >= 0 {
+		return r
+	}
+	return n
 }
