@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -28,7 +29,8 @@ import (
 //	    flows: {external_sinks: block, prod_to_dev: block}
 //	settings:                           # at most once in the directory
 //	  auth_header: authorization
-//	  limits: {max_body_bytes: 1048576, max_json_depth: 64, max_batch: 100}
+//	  limits: {max_body_bytes: 1048576, max_json_depth: 64, max_batch: 100,
+//	           allowed_origins: ["https://console.example.com"]}
 //	  token_key_ref: secret://portcullis/token-key
 //
 // Once the directory defines a data policy, every persona's data_policy must
@@ -75,12 +77,15 @@ type DataPolicy struct {
 // Settings are the filter-wide settings. Zero values mean the filter's
 // defaults.
 type Settings struct {
-	AuthHeader   string   `json:"auth_header,omitempty"`
-	MaxBodyBytes int64    `json:"max_body_bytes,omitempty"`
-	MaxJSONDepth int      `json:"max_json_depth,omitempty"`
-	MaxBatch     int      `json:"max_batch,omitempty"`
-	TokenKeyRef  string   `json:"token_key_ref,omitempty"`
-	Pos          Position `json:"-"`
+	AuthHeader   string `json:"auth_header,omitempty"`
+	MaxBodyBytes int64  `json:"max_body_bytes,omitempty"`
+	MaxJSONDepth int    `json:"max_json_depth,omitempty"`
+	MaxBatch     int    `json:"max_batch,omitempty"`
+	TokenKeyRef  string `json:"token_key_ref,omitempty"`
+	// AllowedOrigins are browser origins (scheme://host[:port]) the
+	// filter accepts; none by default.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	Pos            Position `json:"-"`
 }
 
 // DataActions are the valid DataRule actions.
@@ -275,6 +280,14 @@ func (d *fileDec) settings(n *yaml.Node, p string) {
 				"max_body_bytes": func(v *yaml.Node, fp string) { d.posInt(v, fp, &s.MaxBodyBytes) },
 				"max_json_depth": func(v *yaml.Node, fp string) { d.posInt(v, fp, &s.MaxJSONDepth) },
 				"max_batch":      func(v *yaml.Node, fp string) { d.posInt(v, fp, &s.MaxBatch) },
+				"allowed_origins": func(v *yaml.Node, fp string) {
+					d.strs(v, fp, &s.AllowedOrigins)
+					for i, o := range s.AllowedOrigins {
+						if msg := checkOrigin(o); msg != "" && i < len(v.Content) {
+							d.errf(v.Content[i], fmt.Sprintf("%s[%d]", fp, i), "%s", msg)
+						}
+					}
+				},
 			}, nil)
 		},
 		"token_key_ref": func(v *yaml.Node, fp string) {
@@ -399,4 +412,19 @@ func (dp *DataPolicy) rules() []DataRule {
 		out = append(out, r)
 	}
 	return out
+}
+
+// checkOrigin says what is wrong with an allowed origin, or "": it must be
+// a serialised origin, scheme://host[:port] with scheme http or https.
+func checkOrigin(o string) string {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("origin %q does not parse", o)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("origin %q: scheme must be http or https", o)
+	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Sprintf("origin %q: want scheme://host[:port] only", o)
+	}
+	return ""
 }

@@ -31,7 +31,7 @@ data_policies:
     flows: {external_sinks: block}
 settings:
   auth_header: X-Agent-Key
-  limits: {max_batch: 10}
+  limits: {max_batch: 10, allowed_origins: ["https://console.example.com"]}
   token_key_ref: secret://portcullis/token-key
 `)})
 	if err != nil {
@@ -43,7 +43,7 @@ settings:
 	if d := c.DataPolicy("support"); d == nil || d.Types["credit_card"].Keep != 2 || d.Flows.ExternalSinks != "block" || d.Default.Action != "allow" {
 		t.Fatalf("data policy = %+v", d)
 	}
-	if s := c.Settings(); s.AuthHeader != "x-agent-key" || s.MaxBatch != 10 {
+	if s := c.Settings(); s.AuthHeader != "x-agent-key" || s.MaxBatch != 10 || len(s.AllowedOrigins) != 1 {
 		t.Fatalf("settings = %+v", s)
 	}
 	if p := c.Persona("support"); len(p.DenyMethods) != 1 {
@@ -71,6 +71,8 @@ data_policies:
     default: tokenise
 settings:
   token_key: raw
+  limits:
+    allowed_origins: [console.example.com, "https://x.example/path"]
 ---
 settings: {}
 `)})
@@ -85,6 +87,8 @@ settings: {}
 		`b.yaml:7: data_policies[0].types.credit_card: unknown action "hide"`,
 		`b.yaml:8: data_policies[0].flows.prod_to_dev: unknown flow action "maybe"`,
 		`b.yaml:12: settings.token_key: key values are never stored`,
+		`b.yaml:14: settings.limits.allowed_origins[0]: origin "console.example.com": scheme must be http or https`,
+		`b.yaml:14: settings.limits.allowed_origins[1]: origin "https://x.example/path": want scheme://host[:port] only`,
 		`settings: duplicate settings`,
 		`settings.token_key_ref: required: a data policy uses the tokenise action`,
 		`a.yaml:9: personas[0].data_policy: unknown data policy "support"`,

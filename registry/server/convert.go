@@ -92,9 +92,10 @@ type yDataPolicy struct {
 }
 
 type yLimits struct {
-	MaxBodyBytes int64 `yaml:"max_body_bytes,omitempty"`
-	MaxJSONDepth int32 `yaml:"max_json_depth,omitempty"`
-	MaxBatch     int32 `yaml:"max_batch,omitempty"`
+	MaxBodyBytes   int64    `yaml:"max_body_bytes,omitempty"`
+	MaxJSONDepth   int32    `yaml:"max_json_depth,omitempty"`
+	MaxBatch       int32    `yaml:"max_batch,omitempty"`
+	AllowedOrigins []string `yaml:"allowed_origins,omitempty"`
 }
 
 type ySettings struct {
@@ -158,8 +159,9 @@ func dataPolicyYAML(d *registryv1.DataPolicy) yDataPolicy {
 
 func settingsYAML(s *registryv1.Settings) ySettings {
 	y := ySettings{AuthHeader: s.GetAuthHeader(), TokenKeyRef: s.GetTokenKeyRef()}
-	if s.GetMaxBodyBytes() != 0 || s.GetMaxJsonDepth() != 0 || s.GetMaxBatch() != 0 {
-		y.Limits = &yLimits{MaxBodyBytes: s.GetMaxBodyBytes(), MaxJSONDepth: s.GetMaxJsonDepth(), MaxBatch: s.GetMaxBatch()}
+	if s.GetMaxBodyBytes() != 0 || s.GetMaxJsonDepth() != 0 || s.GetMaxBatch() != 0 || len(s.GetAllowedOrigins()) > 0 {
+		y.Limits = &yLimits{MaxBodyBytes: s.GetMaxBodyBytes(), MaxJSONDepth: s.GetMaxJsonDepth(), MaxBatch: s.GetMaxBatch(),
+			AllowedOrigins: s.GetAllowedOrigins()}
 	}
 	return y
 }
@@ -241,7 +243,7 @@ func settingsProto(s *catalog.Settings) *registryv1.Settings {
 		return &registryv1.Settings{}
 	}
 	return &registryv1.Settings{AuthHeader: s.AuthHeader, MaxBodyBytes: s.MaxBodyBytes, MaxJsonDepth: int32(s.MaxJSONDepth),
-		MaxBatch: int32(s.MaxBatch), TokenKeyRef: s.TokenKeyRef}
+		MaxBatch: int32(s.MaxBatch), TokenKeyRef: s.TokenKeyRef, AllowedOrigins: s.AllowedOrigins}
 }
 
 // snapshotProto renders what the filter of st.Env enforces.

@@ -68,7 +68,8 @@ func Convert(s *registryv1.PolicySnapshot, opts ConvertOptions) (Conversion, err
 	var out Conversion
 	if st := s.GetSettings(); st != nil {
 		f.Auth.Header = st.GetAuthHeader()
-		f.Limits = policy.LimitsConfig{MaxBodyBytes: int(st.GetMaxBodyBytes()), MaxJSONDepth: int(st.GetMaxJsonDepth()), MaxBatch: int(st.GetMaxBatch())}
+		f.Limits = policy.LimitsConfig{MaxBodyBytes: int(st.GetMaxBodyBytes()), MaxJSONDepth: int(st.GetMaxJsonDepth()), MaxBatch: int(st.GetMaxBatch()),
+			AllowedOrigins: st.GetAllowedOrigins()}
 		if ref := st.GetTokenKeyRef(); ref != "" {
 			file, err := credentialFile(ref, dir)
 			if err != nil {

@@ -46,7 +46,8 @@ func fullSnapshot() *registryv1.PolicySnapshot {
 				FlowExternalSinks: "block", FlowProdToDev: "allow"},
 			{Name: "default"},
 		},
-		Settings: &registryv1.Settings{AuthHeader: "x-agent-key", MaxBodyBytes: 2048, MaxJsonDepth: 10, MaxBatch: 5, TokenKeyRef: "secret://tok/key"},
+		Settings: &registryv1.Settings{AuthHeader: "x-agent-key", MaxBodyBytes: 2048, MaxJsonDepth: 10, MaxBatch: 5, TokenKeyRef: "secret://tok/key",
+			AllowedOrigins: []string{"https://console.example.com"}},
 	}
 }
 
@@ -58,7 +59,7 @@ func TestConvert(t *testing.T) {
 	want := policy.File{
 		Environment: "prod",
 		Auth:        policy.AuthConfig{Header: "x-agent-key"},
-		Limits:      policy.LimitsConfig{MaxBodyBytes: 2048, MaxJSONDepth: 10, MaxBatch: 5},
+		Limits:      policy.LimitsConfig{MaxBodyBytes: 2048, MaxJSONDepth: 10, MaxBatch: 5, AllowedOrigins: []string{"https://console.example.com"}},
 		Upstreams: []policy.UpstreamConfig{
 			{Name: "crm", Environment: "prod", SinkTools: []string{"send_mail"}, ToolPins: map[string]string{"send_mail": pinA, "get_contact": pinB},
 				ToolRateLimits: map[string]int{"send_mail": 10}, Credential: &policy.CredentialConfig{Header: "x-api-key", ValueFile: "/run/sec/crm/token"}},

@@ -759,9 +759,13 @@ type Settings struct {
 	MaxBatch int32 `protobuf:"varint,4,opt,name=max_batch,json=maxBatch,proto3" json:"max_batch,omitempty"`
 	// Reference (file:, secret://, env:, vault://) to the key of the
 	// "tokenise" action; required when a data policy tokenises.
-	TokenKeyRef   string `protobuf:"bytes,5,opt,name=token_key_ref,json=tokenKeyRef,proto3" json:"token_key_ref,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TokenKeyRef string `protobuf:"bytes,5,opt,name=token_key_ref,json=tokenKeyRef,proto3" json:"token_key_ref,omitempty"`
+	// Browser origins (scheme://host[:port]) whose requests the filter
+	// accepts; any other Origin header is refused (DNS rebinding and
+	// cross-site protection). Empty: none.
+	AllowedOrigins []string `protobuf:"bytes,6,rep,name=allowed_origins,json=allowedOrigins,proto3" json:"allowed_origins,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -827,6 +831,13 @@ func (x *Settings) GetTokenKeyRef() string {
 		return x.TokenKeyRef
 	}
 	return ""
+}
+
+func (x *Settings) GetAllowedOrigins() []string {
+	if x != nil {
+		return x.AllowedOrigins
+	}
+	return nil
 }
 
 var File_portcullis_registry_v1_resources_proto protoreflect.FileDescriptor
@@ -899,14 +910,15 @@ const file_portcullis_registry_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2 .portcullis.registry.v1.DataRuleR\x05value:\x028\x01\"6\n" +
 	"\bDataRule\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x12\n" +
-	"\x04keep\x18\x02 \x01(\x05R\x04keep\"\xb8\x01\n" +
+	"\x04keep\x18\x02 \x01(\x05R\x04keep\"\xe1\x01\n" +
 	"\bSettings\x12\x1f\n" +
 	"\vauth_header\x18\x01 \x01(\tR\n" +
 	"authHeader\x12$\n" +
 	"\x0emax_body_bytes\x18\x02 \x01(\x03R\fmaxBodyBytes\x12$\n" +
 	"\x0emax_json_depth\x18\x03 \x01(\x05R\fmaxJsonDepth\x12\x1b\n" +
 	"\tmax_batch\x18\x04 \x01(\x05R\bmaxBatch\x12\"\n" +
-	"\rtoken_key_ref\x18\x05 \x01(\tR\vtokenKeyRefB\xf7\x01\n" +
+	"\rtoken_key_ref\x18\x05 \x01(\tR\vtokenKeyRef\x12'\n" +
+	"\x0fallowed_origins\x18\x06 \x03(\tR\x0eallowedOriginsB\xf7\x01\n" +
 	"\x1acom.portcullis.registry.v1B\x0eResourcesProtoP\x01ZOgithub.com/portcullis/portcullis/proto/gen/go/portcullis/registry/v1;registryv1\xa2\x02\x03PRX\xaa\x02\x16Portcullis.Registry.V1\xca\x02\x16Portcullis\\Registry\\V1\xe2\x02\"Portcullis\\Registry\\V1\\GPBMetadata\xea\x02\x18Portcullis::Registry::V1b\x06proto3"
 
 var (
