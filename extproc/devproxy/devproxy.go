@@ -1,7 +1,8 @@
 // Package devproxy is the standalone mode: an HTTP proxy that plays Envoy's
-// side of ext_proc (package envoyemu) with the filter configuration and
-// route table read from the same Envoy bootstrap an operator deploys
-// (envoy/envoy.yaml), so the product runs locally without an Envoy binary.
+// side of ext_proc (package envoyemu) with the filter configuration, the
+// connection manager's path handling and the route table read from the same
+// Envoy bootstrap an operator deploys (envoy/envoy.yaml), so the product runs
+// locally without an Envoy binary.
 package devproxy
 
 import (
@@ -26,8 +27,9 @@ import (
 
 // Options configure the proxy.
 type Options struct {
-	// Bootstrap is the Envoy bootstrap whose ext_proc filter, listener and
-	// route table are emulated. Required.
+	// Bootstrap is the Envoy bootstrap whose ext_proc filter, listener,
+	// connection manager path handling and route table are emulated.
+	// Required.
 	Bootstrap string
 	// Listen overrides the bootstrap listener's address when set.
 	Listen string
@@ -44,8 +46,9 @@ type Options struct {
 	Transport http.RoundTripper
 }
 
-// Handler is the proxy: the bootstrap's route table (persona routes,
-// /healthz, the default-deny 404) in front of the emulated ext_proc filter.
+// Handler is the proxy: the bootstrap's path normalisation and route table
+// (persona routes, /healthz, the default-deny 404) in front of the emulated
+// ext_proc filter.
 type Handler struct {
 	proxy *envoyemu.Proxy
 	conn  *grpc.ClientConn
@@ -85,14 +88,15 @@ func New(opts Options) (*Handler, error) {
 		}
 	}
 	p, err := envoyemu.New(envoyemu.Config{
-		Filter:      local.ExtProc,
-		Client:      client,
-		GrpcClients: clients,
-		RouteConfig: local.RouteConfig,
-		Clusters:    routeClusters(local.RouteConfig, up),
-		FilterName:  local.ExtProcName,
-		BufferLimit: local.BufferLimit,
-		Transport:   opts.Transport,
+		Filter:            local.ExtProc,
+		Client:            client,
+		GrpcClients:       clients,
+		RouteConfig:       local.RouteConfig,
+		Clusters:          routeClusters(local.RouteConfig, up),
+		ConnectionManager: local.ConnectionManager,
+		FilterName:        local.ExtProcName,
+		BufferLimit:       local.BufferLimit,
+		Transport:         opts.Transport,
 	})
 	if err != nil {
 		_ = conn.Close()

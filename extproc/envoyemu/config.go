@@ -10,6 +10,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -68,6 +69,19 @@ type Config struct {
 	// upstream URLs (http or https, no path). Required for every such
 	// cluster.
 	Clusters map[string]*url.URL
+	// ConnectionManager is the HttpConnectionManager the filter runs in. Of
+	// it New reads the path handling the connection manager applies to :path
+	// before routing and before any filter sees it (see connmgr.go):
+	// normalize_path (default false), merge_slashes (default false) and
+	// path_with_escaped_slashes_action (IMPLEMENTATION_SPECIFIC_DEFAULT is
+	// KEEP_UNCHANGED, Envoy's default). It rejects
+	// typed_header_validation_config, path_normalization_options and the
+	// host normalisations strip_port_mode and strip_trailing_host_dot, which
+	// are not emulated; nothing else is read (the route table is
+	// RouteConfig, the filter Filter). Defaults to nil: Envoy's defaults,
+	// under which :path is only checked (a path not starting with '/' gets
+	// 404, one with a '#' fragment 400), not changed.
+	ConnectionManager *hcmv3.HttpConnectionManager
 	// FilterName is the ext_proc filter's name in http_filters: the key of
 	// its typed_per_filter_config entries. Defaults to DefaultFilterName.
 	FilterName string
@@ -114,6 +128,8 @@ type settings struct {
 	// Config.Upstream.
 	routes           *routeTable
 	routeCacheAction filterv3.ExternalProcessor_RouteCacheAction
+	// paths is the connection manager's path handling.
+	paths pathSettings
 	// observability is observability_mode: messages are flagged, never
 	// waited on, and replies are ignored.
 	observability bool
@@ -212,6 +228,9 @@ func (cfg Config) validate() (settings, error) {
 		if s.routes, err = newRouteTable(cfg.RouteConfig, cfg.Clusters, cfg.GrpcClients, name); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.paths, err = newPathSettings(cfg.ConnectionManager); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, unsupported(f)...)
 	errs = append(errs, invalidProcessingMode(f)...)

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -40,7 +42,8 @@ func TestNewDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.s.messageTimeout != 200*time.Millisecond || p.s.bufferLimit != 1<<20 || p.s.statusOnError != 500 ||
-		p.s.maxMessageTimeout != 0 || p.transport == nil {
+		p.s.maxMessageTimeout != 0 || p.transport == nil ||
+		p.s.paths != (pathSettings{escapedSlashes: hcmv3.HttpConnectionManager_KEEP_UNCHANGED}) {
 		t.Errorf("defaults: %+v", p.s)
 	}
 	rm, sm := requestMode(p.s.mode), responseMode(p.s.mode)
@@ -82,6 +85,9 @@ func TestNewRejects(t *testing.T) {
 		{"PGV: message timeout out of range", func(c *Config) {
 			c.Filter.MessageTimeout = durationpb.New(2 * time.Hour)
 		}, "invalid Filter"},
+		{"header validation (UHV)", func(c *Config) {
+			c.ConnectionManager = &hcmv3.HttpConnectionManager{TypedHeaderValidationConfig: &corev3.TypedExtensionConfig{Name: "uhv"}}
+		}, "ConnectionManager.typed_header_validation_config is not yet emulated"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

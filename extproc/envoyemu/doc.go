@@ -21,8 +21,9 @@
 //   - Request/response header messages with lower-case keys, values in
 //     raw_value, the pseudo-headers :method :path :scheme :authority (requests)
 //     and :status (responses), end_of_stream when there is no body, after the
-//     connection-manager step (hop-by-hop headers stripped, x-forwarded-for
-//     appended, x-forwarded-proto set, x-request-id generated when missing).
+//     connection-manager step (the path handling below, hop-by-hop headers
+//     stripped, x-forwarded-for appended, x-forwarded-proto set, x-request-id
+//     generated when missing).
 //     forward_rules filter what is sent.
 //   - Body modes NONE, BUFFERED (one message with the whole body and
 //     end_of_stream, an empty message for an empty body; over BufferLimit a
@@ -83,6 +84,32 @@
 //   - Request and response bodies flow at the same time (full duplex), and
 //     an upstream failure after response headers resets the downstream
 //     stream.
+//   - The connection manager's path handling (Config.ConnectionManager,
+//     connmgr.go and pathutil.go), applied to :path as the client sent it
+//     before the route is picked and before the ext_proc filter sees the
+//     headers, in ConnectionManagerUtility::maybeNormalizePath's order: a
+//     :path not starting with '/' is answered 404 (absolute_path_rejected,
+//     NonRelativePath); one with a '#' fragment 400 whatever the
+//     configuration (http_reject_path_with_fragment); then
+//     path_with_escaped_slashes_action unescapes %2F %2f %5C %5c (in the
+//     path only) and, when there were any, REJECT_REQUEST answers 400,
+//     UNESCAPE_AND_REDIRECT 307 with the final :path (query included) as
+//     Location, after the steps below (400 for a gRPC content-type),
+//     UNESCAPE_AND_FORWARD goes on (IMPLEMENTATION_SPECIFIC_DEFAULT is
+//     KEEP_UNCHANGED); normalize_path (default off) strips parameters from
+//     "." and ".." segments and canonicalizes the path as Chromium's
+//     url::CanonicalizePath in the googleurl Envoy links does ("." and ".."
+//     segments, also %2E-escaped or ended by '\', removed; '\' made '/';
+//     percent-encoded ALPHA, DIGIT, '-', '_', '~' decoded; other escapes
+//     kept as written; characters such as '"', '<', '|', control and
+//     non-ASCII bytes percent-encoded; invalid escapes passed through), a
+//     NUL (%00) making it fail with 400; merge_slashes (default off) then
+//     merges runs of '/'. The 400s and the 307 have details
+//     path_normalization_failed, an empty body and counters
+//     FailedPathNormalization and RedirectedWithNormalizedPath. The query
+//     string is never changed. The processor, the route table, the
+//     request.path attribute, prefix_rewrite and x-envoy-original-path all
+//     see the resulting :path; Result.Path keeps the client's.
 //   - Routing (Config.RouteConfig, Envoy's RouteMatcher and router): the
 //     virtual host is picked by the lower-cased :authority (or vhost_header)
 //     among exact domains, then the longest "*suffix", then the longest
@@ -169,6 +196,13 @@
 //     with command operators (%REQ(...)% and the like). Of grpc_service
 //     only initial_metadata is read: the timeout and retry policy are not
 //     applied.
+//   - Go's HTTP server answers 400 itself, before the proxy sees the
+//     request, to request targets it cannot parse: an invalid
+//     percent-encoding ("%zz", a trailing "%") or a control character.
+//     Envoy's codec takes the former, and normalize_path passes invalid
+//     escapes through unchanged. An absolute-form HTTP/1 target
+//     ("GET http://host/p") and "*" reach the connection manager step as Go
+//     re-encodes them; any other :path is the request target byte for byte.
 //
 // # Not yet emulated
 //
@@ -189,7 +223,11 @@
 //     attempt count headers; virtual host matchers, route_specifiers, vhds,
 //     internal_only_headers, ignore_path_parameters_in_path_matching;
 //     direct_response body_format and environment_variable bodies; the
-//     envoy.config.route.v3.FilterConfig wrapper in typed_per_filter_config.
+//     envoy.config.route.v3.FilterConfig wrapper in typed_per_filter_config;
+//   - in a ConnectionManager: typed_header_validation_config (UHV, which
+//     would replace the path handling), path_normalization_options, and the
+//     host normalisations before routing, strip_matching_host_port,
+//     strip_any_host_port and strip_trailing_host_dot.
 //
 // Silently absent:
 //   - the connection manager's stream_idle_timeout, which is what ends a
@@ -199,9 +237,6 @@
 //   - the v1.40 standalone mode_override reply before the request_headers
 //     reply, and CONTINUE_AND_REPLACE on a FULL_DUPLEX_STREAMED headers
 //     reply;
-//   - the connection manager's path normalisation before routing
-//     (normalize_path, merge_slashes, path_with_escaped_slashes_action):
-//     routes match, and the processor sees, :path as the client sent it;
 //   - ExtProcPerRoute request_attributes, response_attributes and
 //     emit_client_span overrides (Envoy ignores them too) and typed
 //     metadata namespaces;

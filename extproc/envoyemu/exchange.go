@@ -72,7 +72,7 @@ func newExchange(p *Proxy, w http.ResponseWriter, r *http.Request) *exchange {
 		cancel:   cancel,
 		done:     make(chan struct{}),
 		metadata: map[string]*structpb.Struct{},
-		result:   Result{Method: r.Method, Path: r.URL.RequestURI()},
+		result:   Result{Method: r.Method, Path: requestPath(r)},
 	}
 	ex.req = newDirection(ex, inbound, requestMode(p.s.mode))
 	ex.resp = newDirection(ex, outbound, responseMode(p.s.mode))
@@ -350,6 +350,10 @@ func (ex *exchange) bufferedPhase(d *direction, h *headerMap, data []byte, endOf
 func (ex *exchange) processRequest() (body upstreamBody, ok bool) {
 	r := ex.r
 	ex.reqHeaders = requestHeaderMap(r, newRequestID)
+	if lr := ex.checkRequestPath(); lr != nil {
+		ex.writeLocalReply(lr)
+		return upstreamBody{}, false
+	}
 	ex.startRouting()
 	noBody := r.Body == nil || r.Body == http.NoBody
 	d := ex.req

@@ -17,6 +17,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/grpc"
@@ -192,6 +193,8 @@ type harnessOptions struct {
 	// "ext_proc_server_1" in GrpcClients.
 	routes  *routev3.RouteConfiguration
 	script1 func(s *procStream) error
+	// connMgr is Config.ConnectionManager.
+	connMgr *hcmv3.HttpConnectionManager
 }
 
 const upstreamText = "hello from upstream"
@@ -250,6 +253,8 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		BufferLimit: o.bufferLimit,
 		RouteName:   o.routeName,
 		Observer:    func(r Result) { h.results <- r },
+
+		ConnectionManager: o.connMgr,
 	}
 	if o.routes != nil {
 		cfg.Upstream = nil

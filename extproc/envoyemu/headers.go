@@ -169,6 +169,19 @@ func (h *headerMap) appendRegular(hdr http.Header) {
 	}
 }
 
+// requestPath is :path as Envoy's codecs give it to the connection manager:
+// the request target as the client sent it (Go's RequestURI), not Go's
+// re-encoding of it (r.URL.RequestURI() escapes what Go would, e.g. '#' or
+// '|'). An absolute-form HTTP/1 target ("GET http://host/p HTTP/1.1"), whose
+// path and query Envoy's codec keeps (allow_absolute_url), and "*" take
+// Go's parsed form.
+func requestPath(r *http.Request) string {
+	if strings.HasPrefix(r.RequestURI, "/") {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
+}
+
 // requestHeaderMap builds the request headers as Envoy's filters see them:
 // pseudo-headers first, then the request's headers, then what the connection
 // manager adds (x-forwarded-for, x-forwarded-proto, x-request-id).
@@ -179,7 +192,7 @@ func requestHeaderMap(r *http.Request, newRequestID func() string) *headerMap {
 	}
 	h := &headerMap{}
 	h.add(":method", r.Method)
-	h.add(":path", r.URL.RequestURI())
+	h.add(":path", requestPath(r))
 	h.add(":scheme", scheme)
 	h.add(":authority", r.Host)
 	h.appendRegular(r.Header)

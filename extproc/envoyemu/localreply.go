@@ -16,7 +16,10 @@ type localReply struct {
 	// headers, from an ImmediateResponse, are applied under the filter's
 	// mutation rules; refused or invalid entries are dropped.
 	headers *extprocv3.HeaderMutation
-	details string
+	// location, when set, is the reply's Location header (a redirect by the
+	// connection manager).
+	location string
+	details  string
 }
 
 // verdict is how external processing ended: with reply nil the request and
@@ -73,6 +76,9 @@ func (ex *exchange) writeLocalReply(lr *localReply) {
 		h.add("content-type", "text/plain")
 	}
 	h.add("content-length", strconv.Itoa(len(lr.body)))
+	if lr.location != "" {
+		h.add("location", lr.location)
+	}
 	if lr.headers != nil {
 		// Envoy logs and otherwise ignores a failing mutation here.
 		_ = applyHeaderMutations(lr.headers, h, ex.p.s.checker, mutationParams{}, ex.countRejected)

@@ -38,6 +38,18 @@ type Stats struct {
 	// DirectResponses counts requests answered by a direct_response route
 	// (the router's rq_direct_response).
 	DirectResponses uint64
+	// NonRelativePath counts requests whose :path did not start with '/'
+	// (the connection manager's downstream_rq_non_relative_path; answered
+	// 404).
+	NonRelativePath uint64
+	// FailedPathNormalization counts requests rejected by the connection
+	// manager's path handling (downstream_rq_failed_path_normalization;
+	// answered 400).
+	FailedPathNormalization uint64
+	// RedirectedWithNormalizedPath counts requests redirected to their
+	// unescaped path (downstream_rq_redirected_with_normalized_path;
+	// answered 307).
+	RedirectedWithNormalizedPath uint64
 }
 
 type counters struct {
@@ -48,6 +60,8 @@ type counters struct {
 	modeOverridesIgnored, localReplies, downstreamResets         atomic.Uint64
 	clearRouteCacheIgnored, clearRouteCacheDisabled              atomic.Uint64
 	noRoute, directResponses                                     atomic.Uint64
+	nonRelativePath, failedPathNormalization                     atomic.Uint64
+	redirectedWithNormalizedPath                                 atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -70,6 +84,9 @@ func (c *counters) snapshot() Stats {
 		ClearRouteCacheDisabled:        c.clearRouteCacheDisabled.Load(),
 		NoRoute:                        c.noRoute.Load(),
 		DirectResponses:                c.directResponses.Load(),
+		NonRelativePath:                c.nonRelativePath.Load(),
+		FailedPathNormalization:        c.failedPathNormalization.Load(),
+		RedirectedWithNormalizedPath:   c.redirectedWithNormalizedPath.Load(),
 	}
 }
 

@@ -57,6 +57,10 @@ type Local struct {
 	// ExtProcName is the ext_proc filter's name in http_filters: the key of
 	// its typed_per_filter_config entries.
 	ExtProcName string
+	// ConnectionManager is the listener's http_connection_manager (its
+	// path handling, normalize_path, merge_slashes and
+	// path_with_escaped_slashes_action, applies before routing).
+	ConnectionManager *hcmv3.HttpConnectionManager
 	// RouteConfig is the connection manager's route_config.
 	RouteConfig *routev3.RouteConfiguration
 	// Routes are the persona routes (path_separated_prefix matches with a
@@ -93,12 +97,12 @@ func LoadLocal(path string) (*Local, error) {
 		Listen:      net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))),
 		BufferLimit: int(l.GetPerConnectionBufferLimitBytes().GetValue()),
 	}
-	var hcm hcmv3.HttpConnectionManager
+	hcm := &hcmv3.HttpConnectionManager{}
 	found := false
 	for _, fc := range l.GetFilterChains() {
 		for _, f := range fc.GetFilters() {
-			if f.GetTypedConfig().MessageIs(&hcm) {
-				if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+			if f.GetTypedConfig().MessageIs(hcm) {
+				if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
 					return nil, err
 				}
 				found = true
@@ -108,6 +112,7 @@ func LoadLocal(path string) (*Local, error) {
 	if !found {
 		return nil, fmt.Errorf("%s: no http_connection_manager", path)
 	}
+	out.ConnectionManager = hcm
 	for _, hf := range hcm.GetHttpFilters() {
 		ep := &extprocv3.ExternalProcessor{}
 		if hf.GetTypedConfig().MessageIs(ep) {
