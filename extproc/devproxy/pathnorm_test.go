@@ -81,13 +81,7 @@ func TestBootstrapPathNormalization(t *testing.T) {
 		_, _ = io.WriteString(w, "upstream")
 	}))
 	t.Cleanup(up.Close)
-	h, err := New(Options{Bootstrap: "../../envoy/envoy.yaml", ExtProc: lis.Addr().String(), Upstream: up.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	gw := httptest.NewServer(h)
-	t.Cleanup(gw.Close)
+	gw := startLocalGateway(t, lis.Addr().String(), up.URL)
 
 	// post sends the request line exactly as written (a Go client would
 	// leave these paths alone too, but this leaves no doubt).

@@ -47,13 +47,7 @@ func TestBootstrapRouteTable(t *testing.T) {
 		_, _ = io.WriteString(w, "upstream")
 	}))
 	t.Cleanup(up.Close)
-	h, err := New(Options{Bootstrap: "../../envoy/envoy.yaml", ExtProc: lis.Addr().String(), Upstream: up.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	gw := httptest.NewServer(h)
-	t.Cleanup(gw.Close)
+	gw := startLocalGateway(t, lis.Addr().String(), up.URL)
 	gwHost := strings.TrimPrefix(gw.URL, "http://")
 
 	do := func(method, path string) (int, string) {
@@ -124,4 +118,18 @@ func TestBootstrapRouteTable(t *testing.T) {
 		// ext_proc stays enabled on the default-deny route.
 		check(p, 1, nil)
 	}
+}
+
+// startLocalGateway serves the dev proxy on envoy/envoy.yaml in front of
+// upstream, with the processor at extproc; both end with the test.
+func startLocalGateway(t *testing.T, extproc, upstream string) *httptest.Server {
+	t.Helper()
+	h, err := New(Options{Bootstrap: "../../envoy/envoy.yaml", ExtProc: extproc, Upstream: upstream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	gw := httptest.NewServer(h)
+	t.Cleanup(gw.Close)
+	return gw
 }

@@ -166,13 +166,7 @@ data_protection:
 	extprocv3.RegisterExternalProcessorServer(gs, server.New(filter.NewEngine(pol, filter.Options{}), &decisionLog{}, server.Options{SSEMode: mode}))
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
-	h, err := New(Options{Bootstrap: "../../envoy/envoy.yaml", ExtProc: lis.Addr().String(), Upstream: up.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	gw := httptest.NewServer(h)
-	t.Cleanup(gw.Close)
+	gw := startLocalGateway(t, lis.Addr().String(), up.URL)
 	return &sseStack{gateway: gw.URL + "/p/support-agent/mcp", rec: rec}
 }
 
