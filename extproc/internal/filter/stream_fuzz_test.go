@@ -114,4 +114,3 @@ func lenientToolNames(data []byte) []string {
 	}
 	return names
 }
-
