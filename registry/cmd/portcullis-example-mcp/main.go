@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/registry/examplemcp"
+	"github.com/portcullis/portcullis/registry/internal/drain"
 )
 
 func main() {
@@ -57,9 +58,11 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	go func() { errc <- srv.Serve(lis) }()
 	select {
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
+		forced, err := drain.Shutdown(srv, 3*time.Second)
+		if forced {
+			fmt.Fprintln(stderr, "portcullis-example-mcp: closed MCP streams still open after 3s of draining")
+		}
+		return err
 	case err := <-errc:
 		return err
 	}

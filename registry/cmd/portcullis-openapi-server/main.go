@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portcullis/portcullis/registry/internal/drain"
 	"github.com/portcullis/portcullis/registry/openapi"
 	"github.com/portcullis/portcullis/registry/openapi/mcpserver"
 )
@@ -122,10 +123,10 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if forced, err := drain.Shutdown(srv, 5*time.Second); err != nil {
 		return err
+	} else if forced {
+		fmt.Fprintln(stderr, "portcullis-openapi-server: closed MCP streams still open after 5s of draining")
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err

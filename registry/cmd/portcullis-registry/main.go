@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portcullis/portcullis/registry/internal/drain"
 	"github.com/portcullis/portcullis/registry/server"
 )
 
@@ -127,10 +128,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case <-ctx.Done():
 	}
 	cancel()
-	sctx, scancel := context.WithTimeout(context.Background(), *grace)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if forced, err := drain.Shutdown(srv, *grace); err != nil {
 		return err
+	} else if forced {
+		fmt.Fprintf(stderr, "portcullis-registry: closed streams still open after %s of draining\n", *grace)
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
