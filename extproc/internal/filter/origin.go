@@ -21,9 +21,9 @@ import (
 // Requests without Origin are not affected (agents are not browsers); on
 // other listeners Envoy's virtual host domains decide which Host is served.
 func (x *Exchange) checkOrigin(h Headers) *Response {
-	loopback := isLoopbackHost(hostOnly(x.info.LocalAddress))
+	loopback := isLoopbackHost(hostOf(x.info.LocalAddress))
 	if loopback {
-		if host := hostOnly(h.Get(":authority")); !isLoopbackHost(host) {
+		if host := hostOf(h.Get(":authority")); !isLoopbackHost(host) {
 			return originRefusal(fmt.Sprintf("host %q is not served on this loopback listener (DNS rebinding protection)", truncateValue(host)))
 		}
 	}
@@ -63,14 +63,6 @@ func headerValues(h Headers, key string) []string {
 		}
 	}
 	return vals
-}
-
-// hostOnly strips the port from host[:port] or [v6]:port.
-func hostOnly(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 }
 
 // isLoopbackHost reports whether host is "localhost" (or a name under it)
